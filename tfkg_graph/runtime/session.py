@@ -1,0 +1,299 @@
+"""Sessions over the TF C API: import a GraphDef, run it, prepare cheap repeated steps."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from . import dtypes, errors, protos, tensor
+from .library import ffi, lib
+
+
+@dataclass
+class SessionConfig:
+    """What a ConfigProto says, in the words users reach for.
+
+    ``intra_op_threads=1`` with ``inter_op_threads=-1`` (run ops in the caller's thread) is the fastest
+    setting for small models; ``0`` lets TF choose (all cores), which large matmuls want.
+    """
+
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0
+    cpu_devices: int = 1
+    gpu_memory_growth: bool = True
+    visible_gpus: str = ""
+    allow_soft_placement: bool = False
+    log_device_placement: bool = False
+    per_session_threads: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_proto(self) -> Any:
+        config = protos.ConfigProto(
+            intra_op_parallelism_threads=self.intra_op_threads,
+            inter_op_parallelism_threads=self.inter_op_threads,
+            allow_soft_placement=self.allow_soft_placement,
+            log_device_placement=self.log_device_placement,
+            use_per_session_threads=self.per_session_threads, **self.extra)
+        config.device_count["CPU"] = self.cpu_devices
+        config.gpu_options.allow_growth = self.gpu_memory_growth
+        if self.visible_gpus:
+            config.gpu_options.visible_device_list = self.visible_gpus
+        return config
+
+
+@dataclass(frozen=True)
+class Device:
+    name: str
+    device_type: str
+    memory_bytes: int
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """A placeholder's dtype and static shape (None for unknown dims, or shape None for unknown rank)."""
+
+    name: str
+    dtype: int
+    shape: tuple[int | None, ...] | None
+
+
+def split_name(name: str) -> tuple[str, int]:
+    """'dense/MatMul:1' -> ('dense/MatMul', 1); a bare op name means output 0."""
+    op, sep, index = name.rpartition(":")
+    if sep and index.isdigit():
+        return op, int(index)
+    return name, 0
+
+
+class GraphHandle:
+    """A TF_Graph holding an imported GraphDef."""
+
+    def __init__(self, graph_def: Any = None):
+        L = lib()
+        self.ptr = ffi.gc(L.TF_NewGraph(), L.TF_DeleteGraph)
+        if graph_def is not None:
+            self.import_graph_def(graph_def)
+
+    def import_graph_def(self, graph_def: Any, prefix: str = "") -> None:
+        L = lib()
+        data = graph_def if isinstance(graph_def, bytes) else protos.to_bytes(graph_def)
+        buf = ffi.gc(L.TF_NewBufferFromString(data, len(data)), L.TF_DeleteBuffer)
+        opts = ffi.gc(L.TF_NewImportGraphDefOptions(), L.TF_DeleteImportGraphDefOptions)
+        if prefix:
+            L.TF_ImportGraphDefOptionsSetPrefix(opts, prefix.encode())
+        status = errors.Status(L, ffi)
+        L.TF_GraphImportGraphDef(self.ptr, buf, opts, status.ptr)
+        status.check("importing GraphDef")
+
+    def operation(self, name: str) -> Any:
+        op = lib().TF_GraphOperationByName(self.ptr, name.encode())
+        if op == ffi.NULL:
+            raise errors.NotFoundError(f"no operation named {name!r} in the graph")
+        return op
+
+    def output(self, name: str) -> Any:
+        op_name, index = split_name(name)
+        op = self.operation(op_name)
+        count = lib().TF_OperationNumOutputs(op)
+        if index >= count:
+            raise errors.NotFoundError(f"{name!r}: operation {op_name!r} has {count} output(s)")
+        return op, index
+
+    def spec(self, name: str) -> FeedSpec:
+        L = lib()
+        op, index = self.output(name)
+        out = ffi.new("TF_Output*", (op, index))[0]
+        status = errors.Status(L, ffi)
+        ndims = L.TF_GraphGetTensorNumDims(self.ptr, out, status.ptr)
+        status.check(name)
+        shape: tuple[int | None, ...] | None = None
+        if ndims >= 0:
+            dims = ffi.new("int64_t[]", max(ndims, 1))
+            L.TF_GraphGetTensorShape(self.ptr, out, dims, ndims, status.ptr)
+            status.check(name)
+            shape = tuple(None if d < 0 else int(d) for d in dims[0:ndims])
+        return FeedSpec(name, L.TF_OperationOutputType(out), shape)
+
+    def to_graph_def(self) -> Any:
+        L = lib()
+        buf = ffi.gc(L.TF_NewBuffer(), L.TF_DeleteBuffer)
+        status = errors.Status(L, ffi)
+        L.TF_GraphToGraphDef(self.ptr, buf, status.ptr)
+        status.check("exporting GraphDef")
+        return protos.GraphDef.FromString(ffi.unpack(ffi.cast("char*", buf.data), buf.length))
+
+
+def _session_options(target: str, config: SessionConfig) -> Any:
+    L = lib()
+    opts = ffi.gc(L.TF_NewSessionOptions(), L.TF_DeleteSessionOptions)
+    if target:
+        L.TF_SetTarget(opts, target.encode())
+    data = protos.to_bytes(config.to_proto())
+    status = errors.Status(L, ffi)
+    L.TF_SetConfig(opts, data, len(data), status.ptr)
+    status.check("session config")
+    return opts
+
+
+class Session:
+    """Runs a graph. ``graph`` is a GraphDef message, its bytes, or anything with ``as_graph_def()``."""
+
+    def __init__(self, graph: Any = None, target: str = "", config: SessionConfig | None = None,
+                 *, _handle: GraphHandle | None = None, _ptr: Any = None):
+        L = lib()
+        self.config = config or SessionConfig()
+        if _handle is not None:
+            self.graph = _handle
+        else:
+            if hasattr(graph, "as_graph_def"):
+                graph = graph.as_graph_def()
+            self.graph = GraphHandle(graph)
+        if _ptr is None:
+            status = errors.Status(L, ffi)
+            _ptr = L.TF_NewSession(self.graph.ptr, _session_options(target, self.config), status.ptr)
+            status.check("creating session")
+        self._ptr = _ptr
+        self._status = errors.Status(L, ffi)
+        self._specs: dict[str, FeedSpec] = {}
+
+    @classmethod
+    def from_saved_model(cls, export_dir: str, tags: Sequence[str] = ("serve",),
+                         config: SessionConfig | None = None) -> tuple["Session", Any]:
+        """Loads any SavedModel through TF's own loader; returns the session and its MetaGraphDef."""
+        L = lib()
+        config = config or SessionConfig()
+        handle = GraphHandle()
+        meta = ffi.gc(L.TF_NewBuffer(), L.TF_DeleteBuffer)
+        ctags = [ffi.new("char[]", t.encode()) for t in tags]
+        status = errors.Status(L, ffi)
+        if not os.path.isdir(export_dir):
+            raise errors.NotFoundError(f"SavedModel directory {export_dir!r} does not exist")
+        ptr = L.TF_LoadSessionFromSavedModel(_session_options("", config), ffi.NULL, export_dir.encode(),
+                                             ffi.new("char*[]", ctags), len(ctags), handle.ptr, meta,
+                                             status.ptr)
+        status.check(f"loading SavedModel {export_dir!r}")
+        meta_graph = protos.MetaGraphDef.FromString(ffi.unpack(ffi.cast("char*", meta.data), meta.length))
+        return cls(config=config, _handle=handle, _ptr=ptr), meta_graph
+
+    def spec(self, name: str) -> FeedSpec:
+        if name not in self._specs:
+            self._specs[name] = self.graph.spec(name)
+        return self._specs[name]
+
+    def make_callable(self, feeds: Sequence[str] = (), fetches: Sequence[str] = (),
+                      targets: Sequence[str] = ()) -> "Callable":
+        return Callable(self, list(feeds), list(fetches), list(targets))
+
+    def run(self, fetches: str | Sequence[str] = (), feed_dict: dict[str, Any] | None = None,
+            targets: Iterable[str] = ()) -> Any:
+        """One-off run; a single fetch name returns one array, a list returns a list."""
+        feed_dict = feed_dict or {}
+        single = isinstance(fetches, str)
+        names = [fetches] if single else list(fetches)
+        out = self.make_callable(list(feed_dict), names, list(targets))(*feed_dict.values())
+        return out[0] if single else out
+
+    def list_devices(self) -> list[Device]:
+        L = lib()
+        status = self._status
+        devices = ffi.gc(L.TF_SessionListDevices(self._ptr, status.ptr), L.TF_DeleteDeviceList)
+        status.check("listing devices")
+        out = []
+        for i in range(L.TF_DeviceListCount(devices)):
+            name = ffi.string(L.TF_DeviceListName(devices, i, status.ptr)).decode()
+            kind = ffi.string(L.TF_DeviceListType(devices, i, status.ptr)).decode()
+            out.append(Device(name, kind, L.TF_DeviceListMemoryBytes(devices, i, status.ptr)))
+        status.check("listing devices")
+        return out
+
+    def close(self) -> None:
+        if self._ptr is not None:
+            L = lib()
+            status = errors.Status(L, ffi)
+            L.TF_CloseSession(self._ptr, status.ptr)
+            L.TF_DeleteSession(self._ptr, status.ptr)
+            self._ptr = None
+            status.check("closing session")
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - never raise from a finaliser
+            pass
+
+
+def _coerce(spec: FeedSpec, value: Any) -> np.ndarray:
+    """Checks a feed against its placeholder so TF never sees a wrong dtype or shape."""
+    if spec.dtype == dtypes.STRING:
+        array = np.asarray(value, dtype=object)
+    else:
+        want = dtypes.to_numpy(spec.dtype)
+        array = np.asarray(value)
+        if array.dtype != want:
+            if array.dtype.kind in "OSU" or not np.can_cast(array.dtype, want, "same_kind") and not (
+                    array.dtype.kind in "iub" and want.kind in "iu" and _fits(array, want)):
+                raise errors.InvalidArgumentError(
+                    f"feed {spec.name!r} expects {dtypes.name(spec.dtype)}, got an array of {array.dtype}")
+            array = array.astype(want)
+    if spec.shape is not None:
+        if array.ndim != len(spec.shape) or any(
+                d is not None and d != a for d, a in zip(spec.shape, array.shape)):
+            want_shape = "(" + ", ".join("None" if d is None else str(d) for d in spec.shape) + ")"
+            raise errors.InvalidArgumentError(
+                f"feed {spec.name!r} expects shape {want_shape}, got {tuple(array.shape)}")
+    return array
+
+
+def _fits(array: np.ndarray, want: np.dtype) -> bool:
+    info = np.iinfo(want)
+    return array.size == 0 or (int(array.min()) >= info.min and int(array.max()) <= info.max)
+
+
+class Callable:
+    """Fixed feeds, fetches and targets resolved once; each call is one TF_SessionRun."""
+
+    def __init__(self, session: Session, feeds: list[str], fetches: list[str], targets: list[str]):
+        self.session = session
+        graph = session.graph
+        self.specs = [session.spec(name) for name in feeds]
+        self._feeds = ffi.new("TF_Output[]", [graph.output(n) for n in feeds] or 1)
+        self._fetches = ffi.new("TF_Output[]", [graph.output(n) for n in fetches] or 1)
+        self._targets = ffi.new("TF_Operation*[]", [graph.operation(split_name(n)[0]) for n in targets] or 1)
+        self._inputs = ffi.new("TF_Tensor*[]", max(len(feeds), 1))
+        self._outputs = ffi.new("TF_Tensor*[]", max(len(fetches), 1))
+        self._counts = (len(feeds), len(fetches), len(targets))
+        self.fetch_names = fetches
+
+    def __call__(self, *values: Any) -> list[np.ndarray]:
+        n_in, n_out, n_targets = self._counts
+        if len(values) != n_in:
+            raise TypeError(f"expected {n_in} feed value(s), got {len(values)}")
+        arrays = [_coerce(spec, v) for spec, v in zip(self.specs, values)]
+        L = lib()
+        inputs, outputs = self._inputs, self._outputs
+        made = 0
+        try:
+            for i, (spec, array) in enumerate(zip(self.specs, arrays)):
+                inputs[i] = tensor.to_tf(array, spec.dtype)
+                made += 1
+            ptr = self.session._ptr
+            if ptr is None:
+                raise errors.FailedPreconditionError("the session is closed")
+            status = self.session._status
+            L.TF_SessionRun(ptr, ffi.NULL, self._feeds, inputs, n_in, self._fetches, outputs, n_out,
+                            self._targets, n_targets, ffi.NULL, status.ptr)
+        finally:
+            for i in range(made):
+                tensor.delete(inputs[i])
+        code = L.TF_GetCode(status.ptr)
+        if code:
+            status.check()
+        return [tensor.from_tf(outputs[i]) for i in range(n_out)]
