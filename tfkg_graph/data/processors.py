@@ -25,12 +25,16 @@ def _register(cls: type["Processor"]) -> type["Processor"]:
     return cls
 
 
-def _sort_categories(values: Sequence[str]) -> list[str]:
-    """Numeric-looking categories sort numerically ("2" < "10"), others lexicographically."""
+def _category_key(value: str) -> tuple[int, float, str]:
     try:
-        return sorted(values, key=lambda v: (float(v), v))
+        return (0, float(value), value)
     except ValueError:
-        return sorted(values)
+        return (1, 0.0, value)
+
+
+def _sort_categories(values: Sequence[str]) -> list[str]:
+    """Deterministic category order: numbers first, numerically ("2" < "10"), then strings lexicographically."""
+    return sorted(values, key=_category_key)
 
 
 class Processor:
