@@ -222,10 +222,12 @@ def _reduced_shape_keepdims(x, axes_t):
     """Shape of ``x`` with reduced axes set to 1 (static when possible)."""
     from ..graph.shapes import constant_value
     axes = constant_value(axes_t)
-    if x.shape is not None and None not in x.shape and axes is not None:
+    if x.shape is not None and axes is not None:
         rank = len(x.shape)
         reduced = {int(a) % rank for a in np.reshape(axes, -1)} if rank else set()
-        return [1 if i in reduced else d for i, d in enumerate(x.shape)]
+        kept = [1 if i in reduced else d for i, d in enumerate(x.shape)]
+        if None not in kept:  # e.g. a mean over the batch: the batch dim is reduced away
+            return kept
     shape = array.shape(x)
     rank = array.size(shape)
     axes_t = math.floor_mod(math.cast(axes_t, dtypes.INT32) + rank, rank)
@@ -259,6 +261,9 @@ def _mean(op, grad):
     if x.shape is not None and y.shape is not None and None not in x.shape and None not in y.shape:
         count = int(np.prod(x.shape)) // max(1, int(np.prod(y.shape)))
         return [g / _c(g, float(count)), None]
+    if y.shape is not None and None not in y.shape:  # only the input's size is dynamic
+        count = math.cast(array.size(x), g.dtype) / _c(g, float(max(1, int(np.prod(y.shape)))))
+        return [g / count, None]
     count = math.cast(array.size(x), g.dtype) / math.maximum(math.cast(array.size(y), g.dtype), _c(g, 1.0))
     return [g / count, None]
 

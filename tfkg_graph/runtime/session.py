@@ -257,32 +257,102 @@ def _fits(array: np.ndarray, want: np.dtype) -> bool:
     return array.size == 0 or (int(array.min()) >= info.min and int(array.max()) <= info.max)
 
 
+class _Feed:
+    """What a feed must be, precomputed so the per-step check is a few comparisons."""
+
+    __slots__ = ("spec", "dtype", "np_dtype", "rank", "known_dims")
+
+    def __init__(self, spec: FeedSpec):
+        self.spec, self.dtype = spec, spec.dtype
+        self.np_dtype = None if spec.dtype == dtypes.STRING else dtypes.to_numpy(spec.dtype)
+        self.rank = None if spec.shape is None else len(spec.shape)
+        self.known_dims = () if spec.shape is None else tuple(
+            (axis, d) for axis, d in enumerate(spec.shape) if d is not None)
+
+    def accepts(self, value: Any) -> bool:
+        """True when ``value`` can go to TF as is (the common case in a training loop)."""
+        if type(value) is not np.ndarray or value.dtype != self.np_dtype or not value.flags.c_contiguous:
+            return False
+        shape = value.shape
+        if self.rank is not None and len(shape) != self.rank:
+            return False
+        for axis, d in self.known_dims:
+            if shape[axis] != d:
+                return False
+        return True
+
+
+class _Fetch:
+    """Reads one fetched TF_Tensor into numpy (and deletes it), skipping the C calls for dims that
+    the static shape already tells."""
+
+    __slots__ = ("np_dtype", "shape", "tail", "row_bytes")
+
+    def __init__(self, spec: FeedSpec):
+        plain = spec.dtype not in (dtypes.STRING, dtypes.RESOURCE, dtypes.VARIANT)
+        self.np_dtype = dtypes.to_numpy(spec.dtype) if plain else None
+        shape = spec.shape if plain else None
+        self.shape = shape if shape is not None and None not in shape else None
+        self.tail: tuple[int, ...] = ()
+        self.row_bytes = 0  # shape (None, d1, ...) with known d_i: the row count follows from the size
+        if shape and shape[0] is None and None not in shape[1:]:
+            self.tail = tuple(shape[1:])
+            self.row_bytes = int(np.prod(self.tail, dtype=np.int64)) * self.np_dtype.itemsize
+
+    def read(self, t: Any) -> np.ndarray:
+        if self.shape is not None:
+            shape = self.shape
+        elif self.row_bytes:
+            shape = (lib().TF_TensorByteSize(t) // self.row_bytes,) + self.tail
+        else:
+            return tensor.from_tf(t)
+        L = lib()
+        out = np.empty(shape, dtype=self.np_dtype)
+        if out.nbytes:
+            ffi.memmove(out, L.TF_TensorData(t), out.nbytes)
+        L.TF_DeleteTensor(t)
+        return out
+
+
 class Callable:
-    """Fixed feeds, fetches and targets resolved once; each call is one TF_SessionRun."""
+    """Fixed feeds, fetches and targets resolved once; each call is one TF_SessionRun.
+
+    The per-call path is kept to the bare minimum: a fast feed check, one TF_AllocateTensor and
+    memmove per feed, the run, and one memmove per fetch; every TF_Tensor is deleted here.
+    """
 
     def __init__(self, session: Session, feeds: list[str], fetches: list[str], targets: list[str]):
         self.session = session
         graph = session.graph
         self.specs = [session.spec(name) for name in feeds]
+        self._feed_info = [_Feed(spec) for spec in self.specs]
         self._feeds = ffi.new("TF_Output[]", [graph.output(n) for n in feeds] or 1)
         self._fetches = ffi.new("TF_Output[]", [graph.output(n) for n in fetches] or 1)
         self._targets = ffi.new("TF_Operation*[]", [graph.operation(split_name(n)[0]) for n in targets] or 1)
         self._inputs = ffi.new("TF_Tensor*[]", max(len(feeds), 1))
         self._outputs = ffi.new("TF_Tensor*[]", max(len(fetches), 1))
         self._counts = (len(feeds), len(fetches), len(targets))
+        self._fetch_info = [_Fetch(session.spec(n)) for n in fetches]
         self.fetch_names = fetches
 
     def __call__(self, *values: Any) -> list[np.ndarray]:
         n_in, n_out, n_targets = self._counts
         if len(values) != n_in:
             raise TypeError(f"expected {n_in} feed value(s), got {len(values)}")
-        arrays = [_coerce(spec, v) for spec, v in zip(self.specs, values)]
         L = lib()
         inputs, outputs = self._inputs, self._outputs
         made = 0
         try:
-            for i, (spec, array) in enumerate(zip(self.specs, arrays)):
-                inputs[i] = tensor.to_tf(array, spec.dtype)
+            for feed, value in zip(self._feed_info, values):
+                if feed.np_dtype is None:
+                    inputs[made] = tensor.to_tf(_coerce(feed.spec, value), feed.dtype)
+                else:
+                    if not feed.accepts(value):
+                        value = np.ascontiguousarray(_coerce(feed.spec, value))
+                    t = L.TF_AllocateTensor(feed.dtype, value.shape, value.ndim, value.nbytes)
+                    if value.nbytes:
+                        ffi.memmove(L.TF_TensorData(t), value, value.nbytes)
+                    inputs[made] = t
                 made += 1
             ptr = self.session._ptr
             if ptr is None:
@@ -291,9 +361,10 @@ class Callable:
             L.TF_SessionRun(ptr, ffi.NULL, self._feeds, inputs, n_in, self._fetches, outputs, n_out,
                             self._targets, n_targets, ffi.NULL, status.ptr)
         finally:
-            for i in range(made):
-                tensor.delete(inputs[i])
-        code = L.TF_GetCode(status.ptr)
-        if code:
+            for feed, i in zip(self._feed_info, range(made)):
+                if feed.np_dtype is None:
+                    tensor.delete_strings(inputs[i])
+                L.TF_DeleteTensor(inputs[i])
+        if L.TF_GetCode(status.ptr):
             status.check()
-        return [tensor.from_tf(outputs[i]) for i in range(n_out)]
+        return [fetch.read(outputs[i]) for i, fetch in enumerate(self._fetch_info)]

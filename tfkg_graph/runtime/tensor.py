@@ -65,10 +65,9 @@ def from_tf(t: Any) -> np.ndarray:
             for i in range(flat.size):
                 flat[i] = ffi.unpack(L.TF_StringGetDataPointer(strings + i), L.TF_StringGetSize(strings + i))
             return out
-        nbytes = L.TF_TensorByteSize(t)
-        np_dtype = dtypes.to_numpy(dtype)
-        if not nbytes:
-            return np.zeros(shape, dtype=np_dtype)
-        return np.frombuffer(ffi.buffer(L.TF_TensorData(t), nbytes), dtype=np_dtype).reshape(shape).copy()
+        out = np.empty(shape, dtype=dtypes.to_numpy(dtype))
+        if out.nbytes:
+            ffi.memmove(out, L.TF_TensorData(t), out.nbytes)
+        return out
     finally:
         L.TF_DeleteTensor(t)
