@@ -1,0 +1,167 @@
+"""Core benchmark: a hand-built 4-16-3 MLP through our builder and session, against the same model
+as a tf.function train step and as Keras fit/predict, measured in the same run.
+
+Each side runs in its own fresh process (so neither's thread pools or imports affect the other):
+    python bench/bench_core.py [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+BATCH, STEPS, ROUNDS = 32, 2000, 5
+
+
+def _data(rows: int = BATCH * 64) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(rows, 4)).astype(np.float32)
+    y = ((x[:, 0] > 0).astype(np.int32) + (x[:, 1] > 0)).astype(np.int32)
+    return x, y
+
+
+def _best_us(fn, steps: int) -> float:
+    """Best of ROUNDS runs of ``steps`` calls, in microseconds per call (least disturbed by noise)."""
+    best = float("inf")
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        for _ in range(steps):
+            fn()
+        best = min(best, (time.perf_counter() - start) / steps * 1e6)
+    return best
+
+
+def ours() -> dict[str, float]:
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from tfkg_graph.autodiff import gradients
+    from tfkg_graph.graph import Graph, array, math, nn, placeholder, state
+    from tfkg_graph.runtime import Session, SessionConfig
+
+    g = Graph(seed=1)
+    with g.as_default():
+        x = placeholder("float32", [None, 4], name="x")
+        y = placeholder("int32", [None], name="y")
+        w1 = state.Variable(lambda: state.GlorotUniform()([4, 16], graph=g), name="dense/kernel")
+        b1 = state.Variable(lambda: state.Zeros()([16], graph=g), name="dense/bias")
+        w2 = state.Variable(lambda: state.GlorotUniform()([16, 3], graph=g), name="dense_1/kernel")
+        b2 = state.Variable(lambda: state.Zeros()([3], graph=g), name="dense_1/bias")
+        h = nn.relu(nn.bias_add(math.matmul(x, w1.value()), b1.value()))
+        logits = nn.bias_add(math.matmul(h, w2.value()), b2.value(), name="logits")
+        probs = nn.softmax(logits, name="probs")
+        loss = math.reduce_mean(nn.sparse_softmax_cross_entropy_with_logits(y, logits), name="loss")
+        params = [w1, b1, w2, b2]
+        grads = gradients(loss, params)
+        with g.name_scope("optimizer"):
+            array.group([p.assign_sub(gr * 0.01) for p, gr in zip(params, grads)], name="train")
+        array.group([p.initializer for p in params], name="init")
+    sess = Session(g, config=SessionConfig(intra_op_threads=1, inter_op_threads=-1))
+    sess.run([], targets=["init"])
+    X, Y = _data()
+    xb, yb = X[:BATCH], Y[:BATCH]
+    step = sess.make_callable(["x", "y"], ["loss"], ["optimizer/train"])
+    predict = sess.make_callable(["x"], ["probs"])
+    row = X[:1]
+    for _ in range(200):
+        step(xb, yb)
+        predict(row)
+    return {"train_step_us": _best_us(lambda: step(xb, yb), STEPS),
+            "predict_row_us": _best_us(lambda: predict(row), STEPS)}
+
+
+def _keras_model():
+    import keras
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def tf_function() -> dict[str, float]:
+    import tensorflow as tf
+    model = _keras_model()
+    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy()
+    opt = tf.keras.optimizers.SGD(0.01)
+
+    @tf.function
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        return loss
+
+    @tf.function
+    def forward(x):
+        return model(x, training=False)
+
+    X, Y = _data()
+    xb, yb = tf.constant(X[:BATCH]), tf.constant(Y[:BATCH])
+    row = X[:1]
+    for _ in range(200):
+        train_step(xb, yb)
+        forward(row)
+    return {"train_step_us": _best_us(lambda: train_step(xb, yb), STEPS // 4),
+            "predict_row_us": _best_us(lambda: forward(row), STEPS // 4)}
+
+
+def keras_fit() -> dict[str, float]:
+    X, Y = _data()
+    model = _keras_model()
+    model.fit(X, Y, batch_size=BATCH, epochs=1, verbose=0)
+    steps = len(X) // BATCH
+    best = float("inf")
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        model.fit(X, Y, batch_size=BATCH, epochs=3, verbose=0, shuffle=False)
+        best = min(best, (time.perf_counter() - start) / (3 * steps) * 1e6)
+    row = X[:1]
+    model.predict(row, verbose=0)
+    return {"train_step_us": best, "predict_row_us": _best_us(lambda: model.predict(row, verbose=0), 50)}
+
+
+PARTS = {"tfkg_graph": ours, "tf.function": tf_function, "keras": keras_fit}
+
+
+def run_part(name: str) -> dict[str, float]:
+    """Runs one side in a fresh interpreter and returns its numbers."""
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--part", name], check=True,
+                         capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--part", choices=sorted(PARTS))
+    parser.add_argument("--json")
+    args = parser.parse_args(argv)
+    if args.part:
+        print(json.dumps(PARTS[args.part]()))
+        return {}
+    results = {name: run_part(name) for name in PARTS}
+    ours_r = results["tfkg_graph"]
+    rows = [
+        ("4-16-3 MLP train step, batch 32", "train_step_us", "keras", "Keras fit"),
+        ("4-16-3 MLP train step, batch 32", "train_step_us", "tf.function", "tf.function step"),
+        ("single-row forward", "predict_row_us", "tf.function", "tf.function call"),
+        ("single-row forward", "predict_row_us", "keras", "Keras predict"),
+    ]
+    print(f"{'benchmark':36} {'tfkg_graph':>12} {'reference':>22} {'ref µs':>10} {'speed-up':>9}")
+    table = []
+    for label, key, ref, ref_label in rows:
+        mine, theirs = ours_r[key], results[ref][key]
+        table.append({"benchmark": label, "ours_us": mine, "reference": ref_label, "reference_us": theirs,
+                      "speedup": theirs / mine})
+        print(f"{label:36} {mine:10.1f}µs {ref_label:>22} {theirs:10.1f} {theirs / mine:8.1f}x")
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump({"core": table, "raw": results}, f, indent=2)
+    return {"core": table}
+
+
+if __name__ == "__main__":
+    main()
