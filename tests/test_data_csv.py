@@ -103,10 +103,12 @@ def test_same_seed_same_split_and_order_new_order_each_epoch(tmp_path):
 def test_process_workers_match_thread(tmp_path):
     path, _ = numeric_file(tmp_path / "d.csv", n=2000)
     kw = dict(val_fraction=0.1, batch_size=50, block_bytes=4096, seed=3)
-    a = id_dataset(path, tmp_path / "c", **kw)
-    b = id_dataset(path, tmp_path / "c", workers=2, prefetch=3, **kw)
+    a = id_dataset(path, tmp_path / "c1", **kw)
+    b = id_dataset(path, tmp_path / "c2", workers=2, prefetch=3, max_rows_for_fit=500, **kw)  # fitted in workers
+    c = id_dataset(path, tmp_path / "c3", max_rows_for_fit=500, **kw)
+    np.testing.assert_array_equal(b.features[0].divisor, c.features[0].divisor)
     assert collect_ids(a.train).tolist() == collect_ids(b.train).tolist()
-    xa = np.concatenate([x for x, _ in a.val])
+    xa = np.concatenate([x for x, _ in c.val])
     xb = np.concatenate([x for x, _ in b.val])
     np.testing.assert_array_equal(xa, xb)
 

@@ -275,40 +275,20 @@ class _Pipeline:
         (xs, y), n, bad = self._apply(self._transform, cols, rows)
         return _Chunk(xs, y, n, n_bad + self._report(bad))
 
-    def fit(self, max_rows: int, progress: bool | None) -> None:
-        """Fit unfitted processors on up to ``max_rows`` train rows taken from blocks in seeded random order."""
+    def fit_values(self, block: int) -> tuple[list[np.ndarray], int]:
+        """Raw values (as the unfitted processors consume them) of the train rows in ``block``."""
         todo = [p for p in self.processors if not p.fitted]
-        if not todo:
-            return
-        for p in todo:
-            p.reset()
-        order = np.random.default_rng([self.seed, 11]).permutation(self.n_blocks)
-        target = min(max_rows, self.split_size(0))
-        bar = Progress(target, "fitting preprocessors", progress)
-        seen = 0
-        for b in order:
-            if seen >= max_rows:
-                break
-            cols, rows, bad = self.rows(int(b), 0)
-            self._report(bad)
-            if len(rows) > max_rows - seen:
-                rows = rows[: max_rows - seen]
-                cols = [c[: len(rows)] for c in cols]
-            if len(rows) == 0:
-                continue
+        cols, rows, bad = self.rows(block, 0)
+        self._report(bad)
+        if len(rows) == 0:
+            return [], 0
 
-            def extract(cs: list[Sequence], m: int) -> list[np.ndarray]:
-                return [_extract(cs, m, p) for p in todo]
+        def extract(cs: list[Sequence], m: int) -> list[np.ndarray]:
+            return [_extract(cs, m, p) for p in todo]
 
-            values, n, bad = self._apply(extract, cols, rows)
-            self._report(bad)
-            for p, v in zip(todo, values):
-                p.partial_fit(v)
-            seen += n
-            bar.update(n)
-        bar.close()
-        for p in todo:
-            p.finish_fit()
+        values, n, bad = self._apply(extract, cols, rows)
+        self._report(bad)
+        return values, n
 
 
 # Worker processes receive the pipeline through fork (not pickled), so row filters may be lambdas.
@@ -320,9 +300,9 @@ def _worker_init(pipeline: _Pipeline) -> None:
     _WORKER_PIPELINE = pipeline
 
 
-def _worker_load(block: int, split: int) -> _Chunk:
+def _worker_call(method: str, *args: Any) -> Any:
     assert _WORKER_PIPELINE is not None
-    return _WORKER_PIPELINE.load_block(block, split)
+    return getattr(_WORKER_PIPELINE, method)(*args)
 
 
 def _format_x(xs: list[np.ndarray], names: list[str] | None) -> Any:
@@ -369,7 +349,7 @@ class _Split:
         bs = o.batch_size
         pending: list[_Chunk] = []
         blocks_in_window = total = bad = 0
-        for chunk in o.chunks(order, self.split):
+        for chunk in o.run(order, "load_block", self.split):
             bad += chunk.n_bad
             if chunk.n == 0:
                 continue
@@ -472,32 +452,61 @@ class _ProcessedTable:
     def batch(self, chunk: _Chunk) -> tuple:
         return _format_x(chunk.xs, self.names), chunk.y
 
-    def chunks(self, order: np.ndarray, split: int) -> Iterator[_Chunk]:
-        """Processed blocks in ``order``, computed ahead by background workers (``prefetch`` blocks deep)."""
+    def run(self, order: np.ndarray, method: str, *args: Any) -> Iterator[Any]:
+        """``pipeline.<method>(block, *args)`` for blocks in ``order``, computed ahead by background
+        workers (``prefetch`` blocks deep): one thread, or ``workers`` forked processes."""
         ex: Executor
         if self.workers > 0:
             ex = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
                                      initializer=_worker_init, initargs=(self.pipeline,))
-            fn: Callable[[int, int], _Chunk] = _worker_load
+            submit = lambda b: ex.submit(_worker_call, method, b, *args)  # noqa: E731
         else:
             ex = ThreadPoolExecutor(1)
-            fn = self.pipeline.load_block
+            fn = getattr(self.pipeline, method)
+            submit = lambda b: ex.submit(fn, b, *args)  # noqa: E731
         depth = max(self.prefetch, self.workers)
         pending: deque = deque()
         it = iter(order.tolist())
         try:
             for b in it:
-                pending.append(ex.submit(fn, b, split))
+                pending.append(submit(b))
                 if len(pending) >= depth:
                     break
             while pending:
-                chunk = pending.popleft().result()
+                result = pending.popleft().result()
                 nxt = next(it, None)
                 if nxt is not None:
-                    pending.append(ex.submit(fn, nxt, split))
-                yield chunk
+                    pending.append(submit(nxt))
+                yield result
         finally:
             ex.shutdown(wait=True, cancel_futures=True)
+
+    def fit(self, max_rows: int, progress: bool | None) -> None:
+        """Fit unfitted processors on up to ``max_rows`` train rows from blocks in seeded random order."""
+        pipe = self.pipeline
+        todo = [p for p in pipe.processors if not p.fitted]
+        if not todo:
+            return
+        for p in todo:
+            p.reset()
+        order = np.random.default_rng([pipe.seed, 11]).permutation(pipe.n_blocks)
+        bar = Progress(min(max_rows, pipe.split_size(0)), "fitting preprocessors", progress)
+        seen = 0
+        results = self.run(order, "fit_values")
+        try:
+            for values, n in results:
+                take = min(n, max_rows - seen)
+                for p, v in zip(todo, values):
+                    p.partial_fit(v[:take])
+                seen += take
+                bar.update(take)
+                if seen >= max_rows:
+                    break
+        finally:
+            results.close()  # stops the workers early once the sample is complete
+        bar.close()
+        for p in todo:
+            p.finish_fit()
 
 
 # ----------------------------------------------------------------------------------------
@@ -667,7 +676,7 @@ class CsvDataset(_ProcessedTable):
                     return
                 except (ValueError, KeyError, TypeError):
                     pass  # unreadable cache: refit and overwrite
-        pipe.fit(max_rows, progress)
+        self.fit(max_rows, progress)
         if cache is not None:
             atomic_write_json(cache, self.processors.get_config())
 
@@ -728,8 +737,10 @@ class MemoryDataset(_ProcessedTable):
                     val_fraction=val_fraction, test_fraction=test_fraction, seed=seed, rows_per_block=65536,
                     row_filter=row_filter, ignore_parse_errors=ignore_parse_errors, shuffle=shuffle,
                     shuffle_blocks=4, prefetch=1, workers=0, as_dict=as_dict)
-        self.pipeline.fit(max_rows_for_fit, False)
+        self.fit(max_rows_for_fit, False)
 
-    def chunks(self, order: np.ndarray, split: int) -> Iterator[_Chunk]:
+    def run(self, order: np.ndarray, method: str, *args: Any) -> Iterator[Any]:
+        """In memory there is no I/O to overlap: compute blocks inline."""
+        fn = getattr(self.pipeline, method)
         for b in order.tolist():
-            yield self.pipeline.load_block(b, split)
+            yield fn(b, *args)

@@ -424,6 +424,19 @@ class Tokenizer(Processor):
         super().set_state(state)
 
 
+def _lookup_column(column: Sequence[Any], lookup: dict[str, int], default: int | None, what: str) -> list[int]:
+    """Map values to indices with dict lookups in C; only misses (whitespace, non-str, unknown) go slow."""
+    out = list(map(lookup.get, column))
+    if None in out:
+        for i, o in enumerate(out):
+            if o is None:
+                o = lookup.get(str(column[i]).strip(), default)
+                if o is None:
+                    raise UnknownCategoryError(f"{what} {column[i]!r}")
+                out[i] = o
+    return out
+
+
 class _CategoryProcessor(Processor):
     """Shared fitting for processors mapping string categories to indices (bounded by max_categories)."""
 
@@ -472,8 +485,15 @@ class _CategoryProcessor(Processor):
         self._counter: Counter[str] = Counter()
 
     def partial_fit(self, values: np.ndarray) -> None:
-        for cells in self._values(values):
-            self._counter.update(cells)
+        if self.separator is None:
+            v = np.asarray(values, dtype=object).reshape(len(values), -1)
+            for j in range(v.shape[1]):
+                # Counter counts a list in C; stripping then touches only the distinct values
+                for c, n in Counter(v[:, j].tolist()).items():
+                    self._counter[str(c).strip()] += n
+        else:
+            for cells in self._values(values):
+                self._counter.update(cells)
         if self.max_categories is None and len(self._counter) > 10_000_000:
             raise ValueError(f"{type(self).__name__}: more than 10M distinct categories; set max_categories")
 
@@ -555,17 +575,10 @@ class CategoryLookup(_CategoryProcessor):
         self._check_fitted()
         v = np.asarray(values, dtype=object).reshape(len(values), -1)
         out = np.empty(v.shape, dtype=np.int32)
-        lookup, oov = self.lookup, self.num_oov_indices
-        for r, row in enumerate(v):
-            for j, c in enumerate(row):
-                i = lookup.get(str(c).strip())
-                if i is None:
-                    if not oov:
-                        raise UnknownCategoryError(f"CategoryLookup: unknown category {c!r}")
-                    out[r, j] = 0
-                else:
-                    out[r, j] = i + oov
-        return out
+        default = -self.num_oov_indices if self.num_oov_indices else None
+        for j in range(v.shape[1]):
+            out[:, j] = _lookup_column(v[:, j].tolist(), self.lookup, default, "CategoryLookup: unknown category")
+        return out + self.num_oov_indices
 
 
 class LabelProcessor(Processor):
@@ -617,14 +630,8 @@ class SparseCategoricalY(LabelProcessor, _CategoryProcessor):
     def transform(self, values: np.ndarray) -> np.ndarray:
         self._check_fitted()
         v = np.asarray(values, dtype=object).reshape(len(values), -1)[:, 0]
-        out = np.empty(len(v), dtype=np.int32)
-        lookup = self.lookup
-        for r, c in enumerate(v):
-            i = lookup.get(str(c).strip())
-            if i is None:
-                raise UnknownCategoryError(f"SparseCategoricalY: unknown class {c!r} (known: {self.categories})")
-            out[r] = i
-        return out
+        return np.asarray(_lookup_column(v.tolist(), self.lookup, None,
+                                         f"SparseCategoricalY: unknown class (known: {self.categories})"), dtype=np.int32)
 
     def inverse_transform(self, predictions: np.ndarray) -> np.ndarray:
         p = np.asarray(predictions)
@@ -682,13 +689,9 @@ class BinaryY(LabelProcessor, _CategoryProcessor):
         self._check_fitted()
         v = np.asarray(values, dtype=object).reshape(len(values), -1)[:, 0]
         pos = set(self.positives)
-        out = np.empty((len(v), 1), dtype=np.float32)
-        for r, c in enumerate(v):
-            s = str(c).strip()
-            if s not in self.lookup:
-                raise UnknownCategoryError(f"BinaryY: unknown label {c!r} (known: {self.categories})")
-            out[r, 0] = 1.0 if s in pos else 0.0
-        return out
+        target = {c: int(c in pos) for c in self.categories}
+        out = _lookup_column(v.tolist(), target, None, f"BinaryY: unknown label (known: {self.categories})")
+        return np.asarray(out, dtype=np.float32).reshape(-1, 1)
 
     def inverse_transform(self, predictions: np.ndarray) -> np.ndarray:
         p = np.asarray(predictions, dtype=np.float64).reshape(len(predictions), -1)[:, 0] > 0.5
