@@ -3,7 +3,6 @@
 import csv
 import io
 import os
-import warnings
 
 import numpy as np
 import pytest
@@ -300,3 +299,12 @@ def test_memory_dataset_matches_csv_dataset(tmp_path):
         np.testing.assert_allclose(xn, xm, rtol=1e-6)
     with pytest.raises(ValueError, match="row 1 has 2 values"):
         MemoryDataset([[1, 2, 3], [1, 2]], features=[Divisor(offset=0)])
+
+
+def test_progress_bar_for_indexing_and_fitting(tmp_path, capsys):
+    path, _ = numeric_file(tmp_path / "d.csv", n=300)
+    id_dataset(path, tmp_path / "c", progress=True)
+    err = capsys.readouterr().err
+    assert "indexing d.csv" in err and "fitting preprocessors" in err and "100.0%" in err
+    id_dataset(path, tmp_path / "c2", progress=False)
+    assert capsys.readouterr().err == ""

@@ -16,7 +16,11 @@ lower ``block_bytes``) for a more thorough mix of sorted files.
 
 Splits: inside every block, an exact share of rows (cumulative rounding of the fractions)
 goes to train/val/test, chosen by a seeded permutation of that block, so the splits are
-disjoint, their union is every row, and the same seed gives the same split.
+disjoint, their union is every row, and the same seed gives the same split. Because the
+splits are interleaved inside blocks, a pass over val or test still reads the whole file
+sequentially (it parses only what it needs to classify rows, then keeps its share).
+Row filters and ``ignore_parse_errors`` apply after the split, so they never move rows
+between splits.
 """
 
 from __future__ import annotations
@@ -45,7 +49,6 @@ from .inference import ProcessorSet
 csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
 
 SPLITS = ("train", "val", "test")
-ArrayLike = Any
 
 
 # ----------------------------------------------------------------------------------------
