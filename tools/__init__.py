@@ -1,0 +1,1 @@
+"""Command-line tools that work on tfkg_graph artifacts without importing TensorFlow."""
