@@ -41,15 +41,28 @@ def _resource_gather(op, grad):
 
 @register("GatherV2")
 def _gather(op, grad):
+    """Index dims of ``grad`` merged and moved first, summed per index, moved back to ``axis``."""
     params, indices, axis_t = op.inputs
     axis = constant_value(axis_t)
-    if axis is None or int(axis) % max(params.rank or 1, 1) != 0 or op.get_attr("batch_dims"):
-        raise ValueError(f"GatherV2 gradient supports axis 0 without batch_dims (node {op.name!r})")
-    params_shape = array.shape(params)
-    flat_indices = array.reshape(indices, [-1])
-    inner = array.slice(params_shape, [1], [-1])
-    flat_grad = array.reshape(grad, array.concat([constant(np.array([-1], np.int32), graph=op.graph), inner], 0))
-    return [array.unsorted_segment_sum(flat_grad, flat_indices, array.gather(params_shape, 0)), None, None]
+    if axis is None or params.rank is None or op.get_attr("batch_dims"):
+        raise ValueError(f"GatherV2 gradient needs a constant axis, a known rank and no batch_dims "
+                         f"(node {op.name!r})")
+    rank = params.rank
+    a = int(axis) % rank
+    p_shape = _shape_of(params)
+    if isinstance(p_shape, list):
+        merged, num = p_shape[:a] + [-1] + p_shape[a + 1:], p_shape[a]
+    else:
+        minus_one = constant(np.array([-1], np.int32), graph=op.graph)
+        merged = array.concat([array.slice(p_shape, [0], [a]), minus_one, array.slice(p_shape, [a + 1], [-1])], 0)
+        num = array.gather(p_shape, a)
+    g = array.reshape(grad, merged)
+    if a:
+        g = array.transpose(g, [a] + list(range(a)) + list(range(a + 1, rank)))
+    summed = array.unsorted_segment_sum(g, array.reshape(indices, [-1]), num)
+    if a:
+        summed = array.transpose(summed, list(range(1, a + 1)) + [0] + list(range(a + 1, rank)))
+    return [summed, None, None]
 
 
 @register("Reshape")

@@ -80,7 +80,7 @@ def gradients(ys: Tensor | Sequence[Tensor], xs: Any, grad_ys: Sequence[Tensor |
         for op in reversed(graph.operations):
             if op not in between:
                 continue
-            out_grads = [_sum(grads.pop(id(t), None)) for t in op.outputs]
+            out_grads = [_sum_into(grads, t) for t in op.outputs]
             if all(g is None for g in out_grads) or op.type in ("StopGradient", "PreventGradient"):
                 continue
             if op.type not in RULES:
@@ -100,11 +100,16 @@ def gradients(ys: Tensor | Sequence[Tensor], xs: Any, grad_ys: Sequence[Tensor |
             for t, g in zip(op.inputs, in_grads):
                 if g is not None and _differentiable(t) and (t.op in between or t in x_tensors):
                     grads.setdefault(id(t), []).append(g)
-        result = [_sum(grads.get(id(x))) for x in x_tensors]
+        result = [_sum_into(grads, x) for x in x_tensors]
     return result[0] if single else result
 
 
-def _sum(values: list[Tensor] | None) -> Tensor | None:
+def _sum_into(grads: dict[int, list[Tensor]], t: Tensor) -> Tensor | None:
+    """The total gradient arriving at ``t``, summed once and kept: an x may also be an intermediate
+    tensor whose op the walk passes, and it must still get its gradient at the end."""
+    values = grads.get(id(t))
     if not values:
         return None
-    return values[0] if len(values) == 1 else math.add_n(values)
+    if len(values) > 1:
+        grads[id(t)] = values = [math.add_n(values)]
+    return values[0]

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..graph.ops import array, math
 from ..graph.ops.constants import constant
+from ..graph.shapes import constant_value
 from ..runtime import dtypes
 from ._util import unbroadcast
 from .gradients import not_differentiable, register
@@ -154,6 +155,12 @@ def _erf(op, grad):
     return [grad * _c(x, 2.0 / pymath.sqrt(pymath.pi)) * math.exp(math.negative(math.square(x)))]
 
 
+@register("Erfc")
+def _erfc(op, grad):
+    x = op.inputs[0]
+    return [grad * _c(x, -2.0 / pymath.sqrt(pymath.pi)) * math.exp(math.negative(math.square(x)))]
+
+
 @register("Cast")
 def _cast(op, grad):
     src = op.inputs[0].dtype
@@ -220,7 +227,6 @@ def _unbroadcast_batch(grad, like):
 # ---- reductions ---------------------------------------------------------------------------------
 def _reduced_shape_keepdims(x, axes_t):
     """Shape of ``x`` with reduced axes set to 1 (static when possible)."""
-    from ..graph.shapes import constant_value
     axes = constant_value(axes_t)
     if x.shape is not None and axes is not None:
         rank = len(x.shape)
@@ -282,21 +288,32 @@ def _max_min(op, grad):
 
 @register("Prod")
 def _prod(op, grad):
+    """Product of all the other elements: reduced axes moved first and flattened, then exclusive
+    cumprods from both ends, so zeros need no division."""
     x, axes = op.inputs
-    keep = op.get_attr("keep_dims")
-    y = _broadcast_back(op.outputs[0], x, axes, keep)
-    g = _broadcast_back(grad, x, axes, keep)
-    # y / x, written to survive zeros: product of all other elements via exclusive cumprods
-    from ..graph.shapes import constant_value
     axes_v = constant_value(axes)
-    if axes_v is not None and x.rank is not None and np.size(axes_v) == 1:
-        axis = int(np.reshape(axes_v, -1)[0]) % x.rank
-        left = op.graph.create_op("Cumprod", [x, constant(np.int32(axis), graph=x.graph)],
-                                  {"exclusive": True}).outputs[0]
-        right = op.graph.create_op("Cumprod", [x, constant(np.int32(axis), graph=x.graph)],
-                                   {"exclusive": True, "reverse": True}).outputs[0]
-        return [g * left * right, None]
-    return [g * y / x, None]
+    if axes_v is None or x.rank is None:
+        raise ValueError(f"Prod gradient needs constant axes and a known rank (node {op.name!r})")
+    reduced = sorted({int(a) % x.rank for a in np.reshape(axes_v, -1)}) if x.rank else []
+    perm = reduced + [i for i in range(x.rank) if i not in reduced]
+    xt = array.transpose(x, perm) if perm != sorted(perm) else x
+    if x.shape is not None and None not in x.shape:
+        n_reduced = int(np.prod([x.shape[i] for i in reduced]))
+    else:
+        n_reduced = math.reduce_prod(array.gather(array.shape(x), constant(np.array(reduced, np.int32),
+                                                                               graph=x.graph)))
+    flat = array.reshape(xt, [n_reduced, -1])
+    zero = constant(np.int32(0), graph=x.graph)
+    left = op.graph.create_op("Cumprod", [flat, zero], {"exclusive": True}).outputs[0]
+    right = op.graph.create_op("Cumprod", [flat, zero], {"exclusive": True, "reverse": True}).outputs[0]
+    others = array.reshape(left * right, _static_or_dynamic_shape(xt))
+    if xt is not x:
+        others = array.transpose(others, np.argsort(perm).astype(np.int32).tolist())
+    return [_broadcast_back(grad, x, axes, op.get_attr("keep_dims")) * others, None]
+
+
+def _static_or_dynamic_shape(x):
+    return list(x.shape) if x.shape is not None and None not in x.shape else array.shape(x)
 
 
 not_differentiable("All", "Any")
