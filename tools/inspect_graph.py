@@ -40,6 +40,7 @@ NO_OUTPUT_OPS = {"NoOp", "AssignVariableOp", "AssignAddVariableOp", "AssignSubVa
 # Top-level name scopes our builder gives meaning to (docs/design.md); everything else is forward.
 SCOPE_PARTS = {"gradients": "gradient", "optimizer": "optimizer", "loss": "loss", "metrics": "metrics",
                "save": "save", "init": "init"}
+OUTPUT_PARTS = ("forward", "loss", "metrics")
 PART_COLORS = {"forward": "#cfe2f3", "gradient": "#f4cccc", "optimizer": "#fce5cd", "loss": "#fff2cc",
                "metrics": "#d9ead3", "save": "#eeeeee", "init": "#eeeeee"}
 # Safe-loading allowlist until tfkg_graph.saving defines the authoritative one: the ops our builder
@@ -353,6 +354,7 @@ def summarize(art: Artifact) -> dict[str, Any]:
     out["signatures"] = _signatures(art.meta_graph)
     out["functions"] = [_function_summary(f) for f in g.functions.values()]
     all_ops = _all_op_types(g)
+    out["function_op_types"] = dict((all_ops - Counter(n.op for n in art.graph_def.node)).most_common())
     real_ops = set(all_ops) - set(g.functions)  # a node may call a library function by name
     out["unknown_ops"] = None if registry is None else sorted(real_ops - set(registry))
     out["unsafe_ops"] = sorted(real_ops - safe_loading_ops())
@@ -362,7 +364,12 @@ def summarize(art: Artifact) -> dict[str, Any]:
 
 
 def _likely_output(g: GraphView, node: Any, registry: dict | None) -> bool:
-    if g.consumers.get(node.name) or node.op in NOT_OUTPUTS or part_of(node.name) in ("save", "init"):
+    """A forward, loss or metrics node that no node of its own part consumes: in a training graph the
+    logits (read by loss/ and gradients/) and the loss count; dangling gradient ops do not."""
+    part = part_of(node.name)
+    if node.op in NOT_OUTPUTS or part not in OUTPUT_PARTS:
+        return False
+    if any(part_of(c) == part for c in g.consumers.get(node.name, [])):
         return False
     if registry is not None and node.op in registry:
         return bool(registry[node.op].output_arg)
@@ -464,7 +471,7 @@ def _layer_output(g: GraphView, scope: str) -> str | None:
     """The last node of the layer scope whose value leaves the layer in the forward/loss/metrics parts."""
     inside = [n for n in g.nodes.values() if n.name.startswith(scope + "/")
               and n.op not in NOT_OUTPUTS | NO_OUTPUT_OPS and "/Assign" not in n.name]
-    leaving = [n for n in inside if any(not c.startswith(scope + "/") and part_of(c) in ("forward", "loss", "metrics")
+    leaving = [n for n in inside if any(not c.startswith(scope + "/") and part_of(c) in OUTPUT_PARTS
                                         for c in g.consumers.get(n.name, []))]
     chosen = (leaving or inside)[-1:] if inside else []
     return chosen[0].name + ":0" if chosen else None
@@ -569,7 +576,7 @@ def to_dot(art: Artifact, expand: bool = False, fetches: Sequence[str] | None = 
     members: dict[str, list[str]] = defaultdict(list)
     for n in names:
         members[group(n)].append(n)
-    lines = ["digraph G {", "  rankdir=TB;", '  node [shape=box, style="rounded,filled", fontname="Helvetica", '
+    lines = ["digraph G {", '  rankdir=TB; fontname="Helvetica";', '  node [shape=box, style="rounded,filled", fontname="Helvetica", '
              'fontsize=10];', '  edge [color="#555555"];']
     if expand:
         _dot_clusters(lines, g, names)
@@ -611,7 +618,8 @@ def _dot_clusters(lines: list[str], g: GraphView, names: list[str]) -> None:
         pad = "  " * depth
         for n in branch.get("", []):
             node = g.nodes[n]
-            label = _label(n.rsplit("/", 1)[-1], node.op)
+            short = n.rsplit("/", 1)[-1]
+            label = _label(short) if short == node.op else _label(short, node.op)
             lines.append(f"{pad}{_q(n)} [{_node_style(node, n, label)}];")
         for scope, sub in branch.items():
             if scope:
@@ -718,6 +726,7 @@ def format_summary(s: dict[str, Any]) -> str:
                 lines += _table([(io[:-1] if io == "inputs" else "output", k, t["name"], t["dtype"],
                                   shape_text(t["shape"])) for k, t in sig[io].items()], "    ")
         if s["functions"]:
+            lines += ["", "op types in functions:"] + _table(list(s["function_op_types"].items()))
             lines += ["", "functions:"] + _table([(f["name"], f"{f['nodes']} nodes",
                                                    f"({', '.join(f['inputs'])}) -> ({', '.join(f['outputs'])})")
                                                   for f in s["functions"]])
