@@ -43,8 +43,8 @@ SCOPE_PARTS = {"gradients": "gradient", "optimizer": "optimizer", "loss": "loss"
 OUTPUT_PARTS = ("forward", "loss", "metrics")
 PART_COLORS = {"forward": "#cfe2f3", "gradient": "#f4cccc", "optimizer": "#fce5cd", "loss": "#fff2cc",
                "metrics": "#d9ead3", "save": "#eeeeee", "init": "#eeeeee"}
-# Safe-loading allowlist until tfkg_graph.saving defines the authoritative one: the ops our builder
-# emits, common inference ops, and SavedModel plumbing. File-system and Python-callback ops are absent.
+# Fallback safe-loading allowlist for when tfkg_graph.saving.safety (the loader's, authoritative) is
+# absent: the ops our builder emits, common inference ops, SavedModel plumbing; no file or Python ops.
 SAFE_LOADING_OPS = frozenset("""
 Abs Add AddN AddV2 All Any ArgMax ArgMin Assign AssignAddVariableOp AssignSubVariableOp AssignVariableOp
 AvgPool BatchMatMul BatchMatMulV2 BatchMatMulV3 BiasAdd BiasAddGrad BroadcastArgs BroadcastGradientArgs
@@ -314,7 +314,26 @@ def op_registry() -> tuple[dict[str, Any] | None, str | None]:
 
 
 def safe_loading_ops() -> frozenset[str]:
-    return SAFE_LOADING_OPS
+    """The loader's allowlist (tfkg_graph.saving.safety) when installed, else this module's fallback."""
+    try:
+        from tfkg_graph.saving.safety import SAFE_OPS
+        return SAFE_OPS
+    except ImportError:
+        return SAFE_LOADING_OPS
+
+
+def safe_loading_verdict(art: Artifact) -> str | None:
+    """What the loader's own check says ("passes" or its refusal), None without that check. It also
+    admits SaveV2/RestoreV2 when they only touch the SaverDef's filename."""
+    try:
+        from tfkg_graph.saving.safety import UnsafeGraphError, check_graph_def
+    except ImportError:
+        return None
+    try:
+        check_graph_def(art.graph_def, art.meta_graph.saver_def if art.meta_graph is not None else None)
+    except UnsafeGraphError as e:
+        return f"refuses: {e}"
+    return "passes"
 
 
 def _all_op_types(graph: GraphView) -> Counter:
@@ -358,6 +377,7 @@ def summarize(art: Artifact) -> dict[str, Any]:
     real_ops = set(all_ops) - set(g.functions)  # a node may call a library function by name
     out["unknown_ops"] = None if registry is None else sorted(real_ops - set(registry))
     out["unsafe_ops"] = sorted(real_ops - safe_loading_ops())
+    out["safe_loading"] = safe_loading_verdict(art)
     if art.model_config is not None:
         out["layers"] = _layer_summary(art)
     return out
@@ -734,6 +754,8 @@ def format_summary(s: dict[str, Any]) -> str:
         lines += ["", "ops unknown to the installed TensorFlow: " +
                   ("not checked" if unknown is None else ", ".join(unknown) or "none"),
                   "ops outside the safe-loading allowlist: " + (", ".join(s["unsafe_ops"]) or "none")]
+        if s["safe_loading"]:
+            lines.append(f"safe loading check: {s['safe_loading']}")
         if s.get("layers") is not None:
             lines += ["", "layers:"] + _table([("Layer (type)", "Output Shape", "Param #")] + [
                 (f"{r['name']} ({r['type']})", shape_text(r["output_shape"]) if r["output_shape"] is not None
