@@ -1,0 +1,14 @@
+"""Keras-named callbacks for fit/evaluate/predict (hook names and semantics of Keras 3)."""
+from .callback import Callback, CallbackList
+from .checkpoint import ModelCheckpoint, atomic_save
+from .history import History
+from .logging_callbacks import CSVLogger, LambdaCallback, TerminateOnNaN
+from .monitor import EarlyStopping, LearningRateScheduler, MonitorCallback, ReduceLROnPlateau
+from .progbar import Logger, Progbar, ProgbarLogger
+from .tensorboard import TensorBoard
+
+RecordStats = CSVLogger  # TFKG's name
+
+__all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
+           "LearningRateScheduler", "Logger", "ModelCheckpoint", "MonitorCallback", "Progbar", "ProgbarLogger",
+           "RecordStats", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN", "atomic_save"]
