@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -120,7 +120,7 @@ class Graph:
         self._by_name: dict[str, Operation] = {}
         self._name_counts: dict[str, int] = {}
         self._scope: list[str] = []
-        self._device: list[str] = []
+        self._device: list[str | Callable[[str], str]] = []
         self._control: list[list[Operation]] = []
         self.seed = seed
         self._op_seed = 0
@@ -155,7 +155,9 @@ class Graph:
         return self._scope[-1] + "/" if self._scope else ""
 
     @contextlib.contextmanager
-    def device(self, device: str | None) -> Iterator[None]:
+    def device(self, device: str | Callable[[str], str] | None) -> Iterator[None]:
+        """Places ops created inside on ``device``; a function ``op_type -> device`` places by type
+        (e.g. variables on a parameter server, compute on the worker)."""
         self._device.append(device or "")
         try:
             yield
@@ -233,6 +235,8 @@ class Graph:
         attr_protos = self._attr_protos(name, op_type, op_def, attrs)
         control = [op for ops in self._control for op in ops]
         device = next((d for d in reversed(self._device) if d), "")
+        if callable(device):
+            device = device(op_type)
         op = Operation(self, name, op_type, [t for g in groups for t in g], attr_protos, device,
                        list(dict.fromkeys(control)))
         op.input_groups = groups
