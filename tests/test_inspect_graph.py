@@ -394,6 +394,12 @@ def test_console_command_json_and_no_tensorflow_import(mlp):
                           cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["nodes"] == len(mlp["graph"].operations)
+    no_library = subprocess.run(cmd + ["--json", str(mlp["path"])], capture_output=True, text=True, timeout=120,
+                                cwd=REPO, env={**os.environ, "TFKG_LIBTENSORFLOW": "/nonexistent/libtensorflow"})
+    assert no_library.returncode == 0, no_library.stderr
+    s = json.loads(no_library.stdout)
+    assert s["unknown_ops"] is None and any("op registry unavailable" in n for n in s["notes"])
+    assert s["nodes"] == len(mlp["graph"].operations)
     bad = subprocess.run(cmd + ["node", str(mlp["path"]), "missing"], capture_output=True, text=True,
                          timeout=120, cwd=REPO)
     assert bad.returncode == 2 and bad.stderr.startswith("tfkg-inspect: error:") and "Traceback" not in bad.stderr

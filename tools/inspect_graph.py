@@ -489,8 +489,9 @@ def _layer_summary(art: Artifact) -> list[dict[str, Any]]:
 
 def _layer_output(g: GraphView, scope: str) -> str | None:
     """The last node of the layer scope whose value leaves the layer in the forward/loss/metrics parts."""
-    inside = [n for n in g.nodes.values() if n.name.startswith(scope + "/")
-              and n.op not in NOT_OUTPUTS | NO_OUTPUT_OPS and "/Assign" not in n.name]
+    variables = tuple(n.name + "/" for n in g.nodes.values() if n.op in VARIABLE_OPS)
+    inside = [n for n in g.nodes.values() if n.name.startswith(scope + "/") and not n.name.startswith(variables)
+              and n.op not in NOT_OUTPUTS | NO_OUTPUT_OPS]  # initializers live under the variable's name
     leaving = [n for n in inside if any(not c.startswith(scope + "/") and part_of(c) in OUTPUT_PARTS
                                         for c in g.consumers.get(n.name, []))]
     chosen = (leaving or inside)[-1:] if inside else []
