@@ -1,0 +1,28 @@
+"""Keras 3 layers over tfkg_graph's builder: call them on ``Input`` tensors to wire a model."""
+from .base import Input, InputLayer, KerasTensor, Layer, Weight, clear_session
+from .core import Activation, Dense, Dropout, Embedding, Flatten, Reshape
+from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from .normalization import BatchNormalization, LayerNormalization
+from .pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
+
+LAYERS: dict[str, type] = {cls.__name__: cls for cls in (
+    InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Embedding, Add, Subtract, Multiply, Average,
+    Maximum, Minimum, Concatenate, BatchNormalization, LayerNormalization, GlobalAveragePooling1D,
+    GlobalMaxPooling1D)}
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
+    """``{"class_name": ..., "config": ...}`` -> a layer (custom classes through ``custom_objects``)."""
+    classes = {**LAYERS, **(custom_objects or {})}
+    name = config["class_name"]
+    if name not in classes:
+        raise ValueError(f"unknown layer class {name!r}; pass it in custom_objects")
+    return classes[name].from_config(config["config"])
+
+
+def serialize(layer: Layer) -> dict:
+    return {"module": "tfkg_graph.layers", "class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+__all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Weight", "clear_session", *LAYERS, "deserialize",
+           "serialize"]

@@ -1,0 +1,440 @@
+"""Layer, the symbolic KerasTensor and Input: how a model's DAG is described before any graph exists.
+
+Calling a layer on KerasTensors records a Node (layer, inputs, call kwargs) and returns new
+KerasTensors; their shapes come from running ``build``/``call`` once on placeholders in a throwaway
+Graph, so custom layers get shape inference for free. The model later replays the nodes into its
+one real Graph, where each layer's weights become resource Variables named ``<layer>/<weight>``.
+"""
+from __future__ import annotations
+
+import inspect
+import itertools
+import re
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..graph import Graph, Tensor
+from ..graph.ops import constants, state
+from ..runtime import dtypes
+
+UPDATES = "layer_updates"      # graph collection: ops a training pass must run (BatchNorm moving stats)
+LOSSES = "layer_losses"        # graph collection: activity-regularization losses of the training pass
+
+_name_counts: dict[str, int] = {}
+_node_ids = itertools.count()
+_seed: list[int | None] = [None]
+
+
+def clear_session() -> None:
+    """Resets automatic layer names (``dense``, ``dense_1``...), like ``keras.backend.clear_session``."""
+    _name_counts.clear()
+
+
+def set_random_seed(seed: int) -> None:
+    """Seeds every model graph built afterwards (initializers, dropout) and fit's shuffling, like
+    ``keras.utils.set_random_seed``."""
+    _seed[0] = int(seed)
+    np.random.seed(int(seed))
+
+
+def random_seed() -> int | None:
+    return _seed[0]
+
+
+def unique_name(base: str) -> str:
+    count = _name_counts.get(base, 0)
+    _name_counts[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def to_snake_case(name: str) -> str:
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def standardize_dtype(dtype: Any) -> str:
+    return dtypes.name(dtypes.as_dtype(dtype if dtype is not None else "float32"))
+
+
+# ---- symbolic tensors -------------------------------------------------------------------------
+class KerasTensor:
+    """A symbolic value: static shape (batch dim None), dtype, and the layer call that produced it."""
+
+    __slots__ = ("shape", "dtype", "name", "node", "index")
+
+    def __init__(self, shape: Sequence[int | None], dtype: Any = "float32", name: str | None = None,
+                 node: "Node | None" = None, index: int = 0):
+        self.shape = tuple(shape)
+        self.dtype = standardize_dtype(dtype)
+        self.name, self.node, self.index = name, node, index
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+
+class Node:
+    """One call of a layer: flat KerasTensor inputs, how to rebuild the call's arguments, outputs."""
+
+    def __init__(self, layer: "Layer", args: Any, kwargs: dict[str, Any], outputs: Any):
+        self.id = next(_node_ids)
+        self.layer, self.args, self.kwargs, self.outputs = layer, args, kwargs, outputs
+        self.inputs = [t for t in flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+        self.flat_outputs = flatten(outputs)
+        self.node_index = len(layer._nodes)
+        layer._nodes.append(self)
+
+
+def flatten(structure: Any) -> list[Any]:
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in flatten(item)]
+    if isinstance(structure, dict):
+        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
+    return [structure]
+
+
+def map_structure(fn: Callable[[Any], Any], structure: Any) -> Any:
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(map_structure(fn, item) for item in structure)
+    if isinstance(structure, dict):
+        return {key: map_structure(fn, value) for key, value in structure.items()}
+    return fn(structure)
+
+
+# ---- weights ------------------------------------------------------------------------------------
+class Weight:
+    """A layer weight: its spec (shape, initializer, regularizer, constraint) and where its value lives.
+
+    Inside a graph it stands for the bound resource Variable: ``weight.value()`` reads it, and the
+    usual operators (``x @ self.kernel``) work. Outside, ``numpy()``/``assign()`` go through the
+    session of the model that last built it (or keep a pending value until a model exists).
+    """
+
+    def __init__(self, layer: "Layer", name: str, shape: Sequence[int], dtype: str, initializer: Any,
+                 trainable: bool, regularizer: Any, constraint: Any):
+        self.layer, self.name = layer, name
+        self.shape, self.dtype = tuple(int(d) for d in shape), dtype
+        self.initializer, self.regularizer, self.constraint = initializer, regularizer, constraint
+        self._trainable = trainable
+        self.variable: state.Variable | None = None    # bound in the graph being built or run
+        self.runtime: Any = None                        # the model runtime whose session holds the value
+        self.pending: np.ndarray | None = None
+
+    @property
+    def path(self) -> str:
+        return f"{self.layer.name}/{self.name}"
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable and self.layer.trainable
+
+    def bind(self, graph: Graph) -> state.Variable:
+        """Creates this weight's Variable in ``graph`` (once per graph)."""
+        if self.variable is None or self.variable.graph is not graph:
+            init = self.initializer
+            with graph.as_default():
+                self.variable = state.Variable(lambda: init(self.shape, self.dtype), self.shape, self.dtype,
+                                               name=self.path, trainable=self._trainable, graph=graph)
+        return self.variable
+
+    def value(self) -> Tensor:
+        if self.variable is None:
+            raise RuntimeError(f"weight {self.path!r} is not part of a graph yet")
+        return self.variable.value()
+
+    @property
+    def handle(self) -> Tensor:
+        return self.variable.handle
+
+    def numpy(self) -> np.ndarray:
+        if self.runtime is not None:
+            return self.runtime.read_weights([self])[0]
+        if self.pending is not None:
+            return self.pending.copy()
+        raise RuntimeError(f"weight {self.path!r} has no value yet: use the layer in a model first")
+
+    def assign(self, value: Any) -> None:
+        value = np.asarray(value, dtype=self.dtype)
+        if value.shape != self.shape:
+            raise ValueError(f"weight {self.path!r} has shape {self.shape}, got a value of shape {value.shape}")
+        if self.runtime is not None:
+            self.runtime.write_weights([self], [value])
+        else:
+            self.pending = value.copy()
+
+    def __repr__(self) -> str:
+        return f"<Weight path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+
+
+def _delegate(op_name: str) -> Callable:
+    def method(self: Weight, *args: Any) -> Any:
+        return getattr(self.value(), op_name)(*args)
+    return method
+
+
+for _op in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+            "__rtruediv__", "__matmul__", "__neg__", "__pow__", "__getitem__"):
+    setattr(Weight, _op, _delegate(_op))
+
+
+def _rmatmul(self: Weight, other: Any) -> Any:
+    from ..graph.ops import math
+    return math.matmul(other, self.value())
+
+
+Weight.__rmatmul__ = _rmatmul
+
+
+# ---- resolving identifiers through the sibling packages ----------------------------------------
+_INITIALIZER_ALIASES = {"uniform": "random_uniform", "normal": "random_normal"}  # Keras' short names
+
+
+def get_initializer(identifier: Any) -> Any:
+    from .. import initializers
+    if isinstance(identifier, str):
+        identifier = _INITIALIZER_ALIASES.get(identifier, identifier)
+    return initializers.get(identifier)
+
+
+def get_activation(identifier: Any) -> Callable[[Tensor], Tensor]:
+    from .. import activations
+    return activations.get(identifier)
+
+
+def get_regularizer(identifier: Any) -> Any:
+    if identifier is None:
+        return None
+    from .. import regularizers
+    return regularizers.get(identifier)
+
+
+def get_constraint(identifier: Any) -> Any:
+    if identifier is None:
+        return None
+    from .. import constraints
+    return constraints.get(identifier)
+
+
+def serialize(obj: Any) -> Any:
+    """Keras-style config value for an activation/initializer/regularizer/constraint."""
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if hasattr(obj, "get_config"):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    return getattr(obj, "__name__", obj)
+
+
+# ---- Layer ---------------------------------------------------------------------------------------
+class Layer:
+    """Base class of all layers. Subclass it: create weights in ``build`` with ``add_weight`` and
+    compute in ``call(inputs, training=None)`` with ``tfkg_graph.graph.ops`` or Tensor operators.
+
+    Example (a learned per-feature scale; gradients come from the registry)::
+
+        class Scale(layers.Layer):
+            def build(self, input_shape):
+                self.scale = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="scale")
+
+            def call(self, inputs):
+                return inputs * self.scale
+    """
+
+    def __init__(self, *, activity_regularizer: Any = None, trainable: bool = True, dtype: Any = None,
+                 name: str | None = None, **kwargs: Any):
+        input_dim = kwargs.pop("input_dim", None)
+        input_shape = kwargs.pop("input_shape", None)
+        batch_input_shape = kwargs.pop("batch_input_shape", None)
+        kwargs.pop("autocast", None)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
+        if input_dim is not None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            input_shape = tuple(batch_input_shape)[1:]
+        self._input_shape_arg = tuple(input_shape) if input_shape is not None else None
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self.dtype = standardize_dtype(dtype)
+        self.trainable = trainable
+        self.activity_regularizer = get_regularizer(activity_regularizer)
+        self.built = False
+        self._weights: list[Weight] = []
+        self._nodes: list[Node] = []
+        self._call_has_training = "training" in inspect.signature(self.call).parameters
+
+    # -- weights ---------------------------------------------------------------------------------
+    def add_weight(self, shape: Sequence[int] = (), initializer: Any = None, dtype: Any = None,
+                   trainable: bool = True, autocast: bool = True, regularizer: Any = None,
+                   constraint: Any = None, aggregation: str = "none", name: str | None = None) -> Weight:
+        dtype = standardize_dtype(dtype or self.dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if dtypes.is_floating(dtypes.as_dtype(dtype)) else "zeros"
+        name = name or f"variable_{len(self._weights)}"
+        if any(w.name == name for w in self._weights):
+            raise ValueError(f"layer {self.name!r} already has a weight named {name!r}")
+        weight = Weight(self, name, shape, dtype, get_initializer(initializer), trainable,
+                        get_regularizer(regularizer), get_constraint(constraint))
+        self._weights.append(weight)
+        return weight
+
+    @property
+    def weights(self) -> list[Weight]:
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_weights(self) -> list[Weight]:
+        return [w for w in self._weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[Weight]:
+        return [w for w in self._weights if not w.trainable]
+
+    def get_weights(self) -> list[np.ndarray]:
+        weights = self.weights
+        runtimes = {id(w.runtime): w.runtime for w in weights if w.runtime is not None}
+        if len(runtimes) == 1 and all(w.runtime is not None for w in weights):
+            return next(iter(runtimes.values())).read_weights(weights)
+        return [w.numpy() for w in weights]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(f"layer {self.name!r} has {len(own)} weight(s) "
+                             f"({', '.join(w.name for w in own)}), got {len(weights)} array(s)")
+        values = []
+        for w, value in zip(own, weights):
+            value = np.asarray(value, dtype=w.dtype)
+            if value.shape != w.shape:
+                raise ValueError(f"weight {w.path!r} has shape {w.shape}, got an array of shape {value.shape}")
+            values.append(value)
+        by_runtime: dict[int, tuple[Any, list, list]] = {}
+        for w, value in zip(own, values):
+            if w.runtime is None:
+                w.pending = value.copy()
+            else:
+                by_runtime.setdefault(id(w.runtime), (w.runtime, [], []))
+                by_runtime[id(w.runtime)][1].append(w)
+                by_runtime[id(w.runtime)][2].append(value)
+        for runtime, ws, vs in by_runtime.values():
+            runtime.write_weights(ws, vs)
+
+    def count_params(self) -> int:
+        return int(sum(np.prod(w.shape) for w in self._weights))
+
+    # -- graph-time hooks for layers --------------------------------------------------------------
+    def add_update(self, op: Any) -> None:
+        """Registers an op the training step must run (e.g. moving-average updates)."""
+        op = op.op if isinstance(op, Tensor) else op
+        op.graph.add_to_collection(UPDATES, op)
+
+    def add_loss(self, loss: Tensor) -> None:
+        loss.graph.add_to_collection(LOSSES, loss)
+
+    # -- to override ---------------------------------------------------------------------------
+    def build(self, input_shape: Any) -> None:
+        self.built = True
+
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        return inputs
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = serialize(self.activity_regularizer)
+        if self._input_shape_arg is not None:
+            config["input_shape"] = list(self._input_shape_arg)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Layer":
+        return cls(**config)
+
+    # -- calling -----------------------------------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if any(isinstance(t, KerasTensor) for t in flatten((args, kwargs))):
+            return self._call_symbolic(args, kwargs)
+        return self.call_in_graph(args, kwargs, training=kwargs.pop("training", None))
+
+    def _call_symbolic(self, args: tuple, kwargs: dict[str, Any]) -> Any:
+        """Wires the DAG: infers output specs on a throwaway graph and records a Node."""
+        scratch = Graph()
+        with scratch.as_default():
+            feeds = map_structure(
+                lambda t: constants.placeholder(t.dtype, t.shape, graph=scratch) if isinstance(t, KerasTensor)
+                else t, (args, kwargs))
+            outputs = self.call_in_graph(*feeds, training=False)
+        specs = map_structure(lambda t: KerasTensor(t.shape, dtypes.name(t.dtype)), outputs)
+        node = Node(self, args, kwargs, specs)
+        for i, kt in enumerate(node.flat_outputs):
+            kt.node, kt.index, kt.name = node, i, f"{self.name}_{node.node_index}_{i}"
+        return specs
+
+    def call_in_graph(self, args: tuple, kwargs: dict[str, Any], training: bool | None = None) -> Any:
+        """Runs ``build`` (first time) and ``call`` on graph Tensors, under the layer's name scope."""
+        tensors = [t for t in flatten((args, kwargs)) if isinstance(t, Tensor)]
+        graph = tensors[0].graph
+        if not self.built:
+            first = args[0] if args else next(iter(kwargs.values()))
+            self.build(map_structure(lambda t: t.shape, first))
+            self.built = True
+        for w in self._weights:
+            w.bind(graph)
+        call_kwargs = dict(kwargs)
+        if self._call_has_training:
+            call_kwargs["training"] = bool(training)
+        with graph.name_scope(graph.scope_prefix + self.name + "/"):
+            outputs = self.call(*args, **call_kwargs)
+            if self.activity_regularizer is not None:
+                from ..graph.ops import array, math
+                for out in flatten(outputs):  # Keras 3 divides by the batch size
+                    loss = self.activity_regularizer(out)
+                    self.add_loss(math.div_no_nan(loss, math.cast(array.shape(out)[0], loss.dtype)))
+        return outputs
+
+    # -- introspection ----------------------------------------------------------------------------
+    @property
+    def input(self) -> Any:
+        return self._nodes[0].args[0] if self._nodes else None
+
+    @property
+    def output(self) -> Any:
+        return self._nodes[0].outputs if self._nodes else None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+class InputLayer(Layer):
+    """A model input: becomes a Placeholder named after the layer (batch dimension None)."""
+
+    def __init__(self, shape: Sequence[int | None] | None = None, batch_size: int | None = None,
+                 dtype: Any = None, sparse: bool | None = None, batch_shape: Sequence[int | None] | None = None,
+                 input_tensor: Any = None, optional: bool = False, name: str | None = None, **kwargs: Any):
+        kwargs.pop("ragged", None)
+        super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
+        if sparse:
+            raise ValueError("sparse inputs are not supported")
+        if batch_shape is None:
+            if shape is None:
+                raise ValueError("Input needs a shape (without the batch dimension) or a batch_shape")
+            batch_shape = (batch_size,) + tuple(shape)
+        self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        self.built = True
+        self.output_tensor = KerasTensor((None,) + self.batch_shape[1:], self.dtype, name=self.name)
+        node = Node(self, (), {}, self.output_tensor)
+        self.output_tensor.node = node
+
+    def get_config(self) -> dict[str, Any]:
+        return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "name": self.name}
+
+
+def Input(shape: Sequence[int | None] | None = None, batch_size: int | None = None, dtype: Any = None,
+          sparse: bool | None = None, batch_shape: Sequence[int | None] | None = None, name: str | None = None,
+          tensor: Any = None, optional: bool = False) -> KerasTensor:
+    """A symbolic model input (Keras' ``keras.Input``); the batch size is never fixed in the graph."""
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
+                      batch_shape=batch_shape, name=name).output_tensor

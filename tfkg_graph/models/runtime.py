@@ -1,0 +1,191 @@
+"""A model's one Graph and one Session, and the prepared callables every step goes through.
+
+The graph holds: input placeholders (batch dim None), the layers' variables, an inference forward
+pass, a training forward pass when some layer behaves differently in training (sharing the same
+variables), the loss (``loss/``), gradients from our registry (``gradients/``), the optimizer update
+(``optimizer/``), BatchNorm moving-stat updates and weight constraints grouped into one ``train``
+target, metric inputs (``metrics/``), per-variable read/assign ops and ``init``. A train step is then
+one ``TF_SessionRun``: feeds inputs, targets and sample weights; fetches the loss and metric inputs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..autodiff import gradients
+from ..graph import Graph, Tensor
+from ..graph.ops import array, constants, state
+from ..layers.base import LOSSES, UPDATES
+from ..runtime import Session, SessionConfig, dtypes
+
+# Above this many parameters a step is dominated by large kernels that want TF's thread pools;
+# below it, running ops in the caller's thread avoids the pool hand-offs (see bench/).
+SMALL_MODEL_PARAMS = 200_000
+
+
+@dataclass
+class TrainSpec:
+    """What compile() decided, per model output: loss (or None), its weight and metrics."""
+
+    optimizer: Any
+    losses: list[Any]
+    loss_weights: list[float]
+    metrics: list[list[Any]]
+    target_shapes: list[tuple[int | None, ...]]
+
+
+class _StepGraph:
+    """Loss and metric-input tensors of one forward pass (training or inference)."""
+
+    def __init__(self, total: Tensor, per_output: list[Tensor], metric_fetches: list[tuple[Any, list[str], list[Tensor]]]):
+        self.total, self.per_output, self.metric_fetches = total, per_output, metric_fetches
+
+    def fetches(self) -> list[Tensor]:
+        return [self.total, *self.per_output, *(t for _, _, ts in self.metric_fetches for t in ts)]
+
+
+class ModelRuntime:
+    """Builds the graph for ``model`` (and, with ``spec``, its training step) and opens a session."""
+
+    def __init__(self, model: Any, spec: TrainSpec | None = None, seed: int | None = None,
+                 config: SessionConfig | None = None):
+        self.model, self.spec = model, spec
+        self.graph = g = Graph(seed=seed)
+        weights = model.weights
+        with g.as_default():
+            self.inputs = [constants.placeholder(kt.dtype, kt.shape, name=name)
+                           for kt, name in zip(model.inputs, model.input_names)]
+            self.variables = {id(w): w.bind(g) for w in weights}
+            losses_before = len(g.collections.get(LOSSES, []))
+            self.outputs = [array.identity(t, name=f"output_{i}")  # a layer may pass its input through
+                            for i, t in enumerate(model.run_graph(self.inputs, training=False))]
+            self.inference_losses = g.collections.get(LOSSES, [])[losses_before:]
+            self.train_step = self.test_step = None
+            if spec is not None:
+                self._build_training(model, spec, g)
+            self.all_variables = state.global_variables(g)
+            self._reads, self._assigns = {}, {}
+            for v in self.all_variables:
+                with g.name_scope(v.name + "/"):
+                    self._reads[v.name] = v.value(name="read")
+                self._assigns[v.name] = v.assign_from_feed()
+            self.init = array.group([v.initializer for v in self.all_variables], name="init")
+        params = sum(int(np.prod(w.shape)) for w in weights)
+        if config is None:
+            config = (SessionConfig(intra_op_threads=1, inter_op_threads=-1) if params <= SMALL_MODEL_PARAMS
+                      else SessionConfig())
+        self.session = Session(g, config=config)
+        self.session.run(targets=[self.init.name])
+        self.predict_fn = self.session.make_callable([t.name for t in self.inputs], [t.name for t in self.outputs])
+        if spec is not None:
+            feeds = [t.name for t in self.inputs + self.targets + self.sample_weights]
+            self.train_fn = self.session.make_callable(feeds, [t.name for t in self.train_step.fetches()],
+                                                       [self.train_op.name])
+            self.test_fn = self.session.make_callable(feeds, [t.name for t in self.test_step.fetches()])
+            if hasattr(spec.optimizer, "attach"):
+                spec.optimizer.attach(self.session)
+
+    # -- building -------------------------------------------------------------------------------------
+    def _build_training(self, model: Any, spec: TrainSpec, g: Graph) -> None:
+        differs = any(layer._call_has_training for layer in model.layers)
+        if differs:
+            losses_before = len(g.collections.get(LOSSES, []))
+            with g.name_scope("training"):
+                train_outputs = model.run_graph(self.inputs, training=True)
+            train_losses = g.collections.get(LOSSES, [])[losses_before:]
+        else:
+            train_outputs, train_losses = self.outputs, self.inference_losses
+        updates = list(g.collections.get(UPDATES, []))
+        self.loss_outputs = [i for i, loss in enumerate(spec.losses) if loss is not None]
+        self.targets, self.sample_weights = [], []
+        for i in self.loss_outputs:
+            name = model.output_names[i]
+            self.targets.append(constants.placeholder("float32", (None, *spec.target_shapes[i]), name=f"{name}_target"))
+            self.sample_weights.append(constants.placeholder("float32", (None,), name=f"{name}_sample_weight"))
+        trainable = [w for w in model.weights if w.trainable]
+        with g.name_scope("loss"):
+            regularization = [w.regularizer(self.variables[id(w)].value()) for w in trainable
+                              if w.regularizer is not None]
+            self.train_step = self._step(spec, train_outputs, regularization + train_losses, "metrics")
+        if differs:
+            with g.name_scope("loss/"), g.name_scope("test"):
+                self.test_step = self._step(spec, self.outputs, regularization + self.inference_losses,
+                                            "metrics/test")
+        else:
+            self.test_step = self.train_step
+        variables = [self.variables[id(w)] for w in trainable]
+        grads = gradients(self.train_step.total, variables)
+        pairs = [(grad, var) for grad, var in zip(grads, variables) if grad is not None]
+        if not pairs:
+            raise ValueError("no trainable weight receives a gradient from the loss: nothing to train")
+        optimizer = spec.optimizer
+        if getattr(optimizer, "built", False) and optimizer.iterations.graph is not g:
+            optimizer.built = False  # a rebuilt model graph: new slots, values restored by name
+        optimizer.build([var for _, var in pairs], g)
+        with g.control_dependencies(self.train_step.fetches()):
+            apply_op = optimizer.apply_gradients(pairs)
+        constraint_ops = []
+        with g.control_dependencies([apply_op]):
+            for w in trainable:
+                if w.constraint is not None:
+                    var = self.variables[id(w)]
+                    with g.name_scope(var.name + "/"):
+                        constraint_ops.append(var.assign(w.constraint(var.value()), name="constrain"))
+        self.train_op = array.group([apply_op, *updates, *constraint_ops], name="train")
+
+    def _step(self, spec: TrainSpec, outputs: list[Tensor], extra_losses: list[Tensor], metrics_scope: str) -> _StepGraph:
+        g = self.graph
+        terms, per_output = [], []
+        for j, i in enumerate(self.loss_outputs):
+            with g.name_scope(self.model.output_names[i]):
+                value = spec.losses[i](self.targets[j], outputs[i], self.sample_weights[j])
+            per_output.append(value)
+            weight = spec.loss_weights[i]
+            terms.append(value if weight == 1.0 else value * float(weight))
+        total = terms[0]
+        for term in terms[1:] + list(extra_losses):
+            total = total + term
+        metric_fetches = []
+        with g.name_scope(metrics_scope + "/" if "/" in metrics_scope else metrics_scope):
+            for j, i in enumerate(self.loss_outputs):
+                for metric in spec.metrics[i]:
+                    inputs = metric.graph_inputs(self.targets[j], outputs[i], self.sample_weights[j])
+                    keys = list(inputs)
+                    metric_fetches.append((metric, keys, [inputs[k] for k in keys]))
+        return _StepGraph(total, per_output if len(self.loss_outputs) > 1 else [], metric_fetches)
+
+    # -- weights --------------------------------------------------------------------------------------
+    def read_weights(self, weights: Sequence[Any]) -> list[np.ndarray]:
+        return self.read_variables([self.variables[id(w)].name for w in weights])
+
+    def write_weights(self, weights: Sequence[Any], values: Sequence[np.ndarray]) -> None:
+        self.write_variables({self.variables[id(w)].name: v for w, v in zip(weights, values)})
+
+    def read_variables(self, names: Sequence[str]) -> list[np.ndarray]:
+        if not names:
+            return []
+        return self.session.run([self._reads[n].name for n in names])
+
+    def write_variables(self, values: dict[str, np.ndarray]) -> None:
+        if not values:
+            return
+        feeds = [self._assigns[n][0].name for n in values]
+        targets = [self._assigns[n][1].name for n in values]
+        self.session.make_callable(feeds, [], targets)(*values.values())
+
+    def variable_values(self) -> dict[str, np.ndarray]:
+        names = [v.name for v in self.all_variables]
+        return dict(zip(names, self.read_variables(names)))
+
+    def restore(self, values: dict[str, np.ndarray]) -> None:
+        """Sets every variable whose name and shape match (a rebuilt graph keeps trained state)."""
+        shapes = {v.name: tuple(v.shape) for v in self.all_variables}
+        self.write_variables({n: v for n, v in values.items() if n in shapes and tuple(v.shape) == shapes[n]})
+
+    def close(self) -> None:
+        self.session.close()
+
+
+

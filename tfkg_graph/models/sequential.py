@@ -1,0 +1,87 @@
+"""Sequential: a linear stack of layers, wired as a functional model once its input shape is known."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..layers.base import InputLayer, KerasTensor, Layer
+from .model import Model
+
+
+class Sequential(Model):
+    """``Sequential([layers.Input((4,)), layers.Dense(3)])``; without an Input (or ``input_shape`` on the
+    first layer) the model builds itself from the first data it gets."""
+
+    def __init__(self, layers: Sequence[Layer] | None = None, trainable: bool = True, name: str | None = None):
+        super().__init__(name=name, trainable=trainable)
+        self._stack: list[Layer] = []
+        self._input_layer: InputLayer | None = None
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._wire()
+
+    def add(self, layer: Layer | KerasTensor, rebuild: bool = True) -> None:
+        if isinstance(layer, KerasTensor):
+            layer = layer.node.layer
+        if isinstance(layer, InputLayer):
+            if self._input_layer is not None or self._stack:
+                raise ValueError("an Input can only be the first entry of a Sequential model")
+            self._input_layer = layer
+        elif isinstance(layer, Layer):
+            if any(l.name == layer.name for l in self._stack):
+                raise ValueError(f"Sequential already has a layer named {layer.name!r}")
+            self._stack.append(layer)
+        else:
+            raise TypeError(f"Sequential.add takes a Layer, got {type(layer).__name__}")
+        if rebuild:
+            self._wire()
+
+    def pop(self, rebuild: bool = True) -> Layer:
+        layer = self._stack.pop()
+        if rebuild:
+            self._wire()
+        return layer
+
+    def _wire(self) -> None:
+        """Connects the stack as a functional graph when the input shape is known."""
+        if self._input_layer is None and self._stack and self._stack[0]._input_shape_arg is not None:
+            self._input_layer = InputLayer(shape=self._stack[0]._input_shape_arg)
+        if self._input_layer is None or not self._stack:
+            self._layers, self._inputs, self._outputs = list(self._stack), [], []
+            self._runtime = None
+            return
+        x = self._input_layer.output_tensor
+        for layer in self._stack:
+            x = layer(x)
+        self._init_graph(self._input_layer.output_tensor, x)
+        self._layers = list(self._stack)
+
+    def build(self, input_shape: Sequence[int | None] | None = None) -> None:
+        if self._input_layer is None:
+            self._input_layer = InputLayer(batch_shape=tuple(input_shape))
+            self._wire()
+
+    def _ensure_built(self, x: Any = None) -> None:
+        if not self._outputs and x is not None and self._stack:
+            first = x[0] if isinstance(x, (list, tuple)) and len(x) == 1 else x
+            if isinstance(first, dict) and len(first) == 1:
+                first = next(iter(first.values()))
+            first = np.asarray(first)
+            self.build((None, *first.shape[1:]))
+        super()._ensure_built(x)
+
+    def get_config(self) -> dict[str, Any]:
+        from .. import layers as layers_mod
+        entries = [layers_mod.serialize(self._input_layer)] if self._input_layer is not None else []
+        return {"name": self.name, "trainable": self.trainable,
+                "layers": entries + [layers_mod.serialize(l) for l in self._stack]}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> "Sequential":
+        from .serialization import deserialize_layer
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for entry in config["layers"]:
+            model.add(deserialize_layer(entry, custom_objects), rebuild=False)
+        model._wire()
+        return model
