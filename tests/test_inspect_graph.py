@@ -90,7 +90,7 @@ def test_summary_of_builder_graph_matches_the_builder(mlp):
     assert {v["name"]: v["shape"] for v in s["variables"]} == want
     assert s["parameters"] == sum(math.prod(v.shape) for v in mlp["variables"])
     assert s["producer"] == g.as_graph_def().versions.producer > 0
-    assert s["unknown_ops"] == [] and s["unsafe_ops"] == []
+    assert s["unknown_ops"] == [] and s["unsafe_ops"] == [] and s["safe_loading"] == "passes"
     assert {o["name"] for o in s["outputs"]} == {mlp["logits"].op.name, mlp["loss"].op.name}
 
 
@@ -135,7 +135,7 @@ def test_file_reading_op_is_flagged_unsafe(mlp, tmp_path):
     path.write_bytes(g.to_bytes())
     s = ig.summarize(ig.load(path))
     assert s["unsafe_ops"] == ["ReadFile"]
-    assert s["safe_loading"] is None or "ReadFile" in s["safe_loading"]
+    assert s["safe_loading"].startswith("refuses") and "ReadFile" in s["safe_loading"]
 
 
 def test_text_graphdef_reads_like_binary(mlp, tmp_path):
@@ -287,7 +287,7 @@ def test_tf1_saved_model_signatures_variables_checkpoint(tf1_saved_model, tf):
     assert by_var["b"] == {"key": "b", "dtype": "float64", "shape": [3]}
     assert "RestoreV2" in s["op_types"]
     assert set(s["unsafe_ops"]) <= {"SaveV2", "RestoreV2", "MergeV2Checkpoints"}  # file ops, saver-driven only
-    assert s["safe_loading"] in (None, "passes")  # None until tfkg_graph.saving.safety is installed
+    assert s["safe_loading"] == "passes"
     assert {v["name"] for v in s["variables"] if v["trainable"]} == {"w", "b"}
 
 

@@ -27,6 +27,7 @@ from google.protobuf import text_format
 from google.protobuf.message import DecodeError
 
 from tfkg_graph.runtime import dtypes, protos
+from tfkg_graph.saving.safety import SAFE_OPS, UnsafeGraphError, check_graph_def
 from tools.checkpoint_index import CheckpointIndex, CheckpointIndexError, index_path, read_index
 
 PROG = "tfkg-inspect"
@@ -43,27 +44,6 @@ SCOPE_PARTS = {"gradients": "gradient", "optimizer": "optimizer", "loss": "loss"
 OUTPUT_PARTS = ("forward", "loss", "metrics")
 PART_COLORS = {"forward": "#cfe2f3", "gradient": "#f4cccc", "optimizer": "#fce5cd", "loss": "#fff2cc",
                "metrics": "#d9ead3", "save": "#eeeeee", "init": "#eeeeee"}
-# Fallback safe-loading allowlist for when tfkg_graph.saving.safety (the loader's, authoritative) is
-# absent: the ops our builder emits, common inference ops, SavedModel plumbing; no file or Python ops.
-SAFE_LOADING_OPS = frozenset("""
-Abs Add AddN AddV2 All Any ArgMax ArgMin Assign AssignAddVariableOp AssignSubVariableOp AssignVariableOp
-AvgPool BatchMatMul BatchMatMulV2 BatchMatMulV3 BiasAdd BiasAddGrad BroadcastArgs BroadcastGradientArgs
-BroadcastTo Cast Ceil CheckNumerics ClipByValue Concat ConcatV2 Const Conv2D Conv2DBackpropFilter
-Conv2DBackpropInput Cos Cumprod Cumsum DepthwiseConv2dNative Div DivNoNan DynamicStitch Einsum Elu EluGrad
-Equal Erf Exp ExpandDims Fill Floor FloorDiv FloorMod FusedBatchNormV3 GatherNd GatherV2 Greater
-GreaterEqual Identity IdentityN InvertPermutation IsFinite IsNan IsVariableInitialized L2Loss LeakyRelu
-LeakyReluGrad Less LessEqual Log Log1p LogSoftmax LogicalAnd LogicalNot LogicalOr MatMul Max MaxPool
-MaxPoolGrad Maximum Mean Min Minimum Mul Neg NoOp NotEqual OneHot OnesLike Pack Pad PadV2 PartitionedCall
-Placeholder PlaceholderWithDefault Pow PreventGradient Prod RandomStandardNormal RandomUniform Range Rank
-ReadVariableOp RealDiv Reciprocal ReciprocalGrad Relu Relu6 Relu6Grad ReluGrad Reshape ResourceGather
-ResourceApplyAdam ResourceApplyGradientDescent Round Rsqrt RsqrtGrad Select SelectV2 Selu SeluGrad Shape
-ShapeN Sigmoid SigmoidGrad Sign Sin Size Slice Snapshot Softmax SoftmaxCrossEntropyWithLogits Softplus
-SoftplusGrad Softsign SoftsignGrad SparseSoftmaxCrossEntropyWithLogits Split SplitV Sqrt SqrtGrad Square
-SquaredDifference Squeeze StatefulPartitionedCall StopGradient StridedSlice StridedSliceGrad Sub Sum
-Tanh TanhGrad Tile Transpose TruncatedNormal Unpack UnsortedSegmentSum VarHandleOp VarIsInitializedOp
-VariableV2 ZerosLike
-DisableCopyOnRead MergeV2Checkpoints RestoreV2 SaveV2 ShardedFilename StaticRegexFullMatch StringJoin
-""".split())
 
 
 class InspectError(ValueError):
@@ -303,7 +283,7 @@ def _fmt_attr(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, str) else value
 
 
-# ---- op registry and allowlist ------------------------------------------------------------------
+# ---- op registry and safe loading ------------------------------------------------------------------
 def op_registry() -> tuple[dict[str, Any] | None, str | None]:
     """The installed TF's OpDefs, or (None, why not) when the C library cannot be loaded."""
     try:
@@ -313,22 +293,9 @@ def op_registry() -> tuple[dict[str, Any] | None, str | None]:
         return None, f"op registry unavailable ({e}); unknown-op check skipped"
 
 
-def safe_loading_ops() -> frozenset[str]:
-    """The loader's allowlist (tfkg_graph.saving.safety) when installed, else this module's fallback."""
-    try:
-        from tfkg_graph.saving.safety import SAFE_OPS
-        return SAFE_OPS
-    except ImportError:
-        return SAFE_LOADING_OPS
-
-
-def safe_loading_verdict(art: Artifact) -> str | None:
-    """What the loader's own check says ("passes" or its refusal), None without that check. It also
-    admits SaveV2/RestoreV2 when they only touch the SaverDef's filename."""
-    try:
-        from tfkg_graph.saving.safety import UnsafeGraphError, check_graph_def
-    except ImportError:
-        return None
+def safe_loading_verdict(art: Artifact) -> str:
+    """What the loader's own check says: "passes" or its refusal. Unlike the bare allowlist it admits
+    SaveV2/RestoreV2 that only touch the SaverDef's filename."""
     try:
         check_graph_def(art.graph_def, art.meta_graph.saver_def if art.meta_graph is not None else None)
     except UnsafeGraphError as e:
@@ -376,7 +343,7 @@ def summarize(art: Artifact) -> dict[str, Any]:
     out["function_op_types"] = dict((all_ops - Counter(n.op for n in art.graph_def.node)).most_common())
     real_ops = set(all_ops) - set(g.functions)  # a node may call a library function by name
     out["unknown_ops"] = None if registry is None else sorted(real_ops - set(registry))
-    out["unsafe_ops"] = sorted(real_ops - safe_loading_ops())
+    out["unsafe_ops"] = sorted(real_ops - SAFE_OPS)
     out["safe_loading"] = safe_loading_verdict(art)
     if art.model_config is not None:
         out["layers"] = _layer_summary(art)
@@ -755,8 +722,7 @@ def format_summary(s: dict[str, Any]) -> str:
         lines += ["", "ops unknown to the installed TensorFlow: " +
                   ("not checked" if unknown is None else ", ".join(unknown) or "none"),
                   "ops outside the safe-loading allowlist: " + (", ".join(s["unsafe_ops"]) or "none")]
-        if s["safe_loading"]:
-            lines.append(f"safe loading check: {s['safe_loading']}")
+        lines.append(f"safe loading check: {s['safe_loading']}")
         if s.get("layers") is not None:
             lines += ["", "layers:"] + _table([("Layer (type)", "Output Shape", "Param #")] + [
                 (f"{r['name']} ({r['type']})", shape_text(r["output_shape"]) if r["output_shape"] is not None
