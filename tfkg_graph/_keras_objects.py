@@ -1,0 +1,31 @@
+"""Keras' serialized-object dicts for the config-carrying modules (regularizers, losses, ...)."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def serialize(obj: Any, module: str) -> dict[str, Any]:
+    """``{"module", "class_name", "config", "registered_name"}`` as keras.saving writes it."""
+    return {"module": module, "class_name": type(obj).__name__, "config": obj.get_config(),
+            "registered_name": None}
+
+
+def lookup(identifier: Any, known: dict[str, type], kind: str, base: type) -> Any:
+    """A name, a class, a ``base`` instance or a config dict -> an instance.
+
+    ``known`` maps accepted names (class names and Keras' snake_case aliases) to classes.
+    """
+    if isinstance(identifier, dict):
+        name = identifier.get("class_name")
+        if name not in known:
+            raise ValueError(f"unknown {kind} class {name!r}; known: {sorted(known)}")
+        return known[name].from_config(dict(identifier.get("config") or {}))
+    if isinstance(identifier, str):
+        if identifier not in known:
+            raise ValueError(f"unknown {kind} {identifier!r}; known: {sorted(known)}")
+        return known[identifier]()
+    if isinstance(identifier, type) and issubclass(identifier, base):
+        return identifier()
+    if isinstance(identifier, base):
+        return identifier
+    raise ValueError(f"cannot interpret {identifier!r} as a {kind}")

@@ -1,0 +1,154 @@
+"""Keras 3 activations as graph functions: ``fn(x: Tensor, ...) -> Tensor``.
+
+Each is built from ops that have gradient rules in our registry, with Keras' formulas and defaults
+(``leaky_relu`` slope 0.2, ``gelu`` exact by default, ``hard_sigmoid = relu6(x + 3) / 6``).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .graph import Tensor
+from .graph.ops import array, math, nn
+from .graph.ops.constants import convert
+
+Activation = Callable[..., Tensor]
+
+
+def linear(x: Any) -> Tensor:
+    return convert(x)
+
+
+def relu(x: Any, negative_slope: float = 0.0, max_value: float | None = None,
+         threshold: float = 0.0) -> Tensor:
+    """Keras' ReLU with its three options; the plain and relu6 cases stay one fused op."""
+    x = convert(x)
+    if negative_slope != 0.0 and max_value is None and threshold == 0:
+        return nn.leaky_relu(x, alpha=negative_slope)
+    negative_part = nn.relu(threshold - x if threshold else -x) if negative_slope != 0.0 else None
+    if threshold != 0:
+        y = math.select(math.greater(x, threshold), x, array.zeros_like(x))
+    elif max_value == 6:
+        y, max_value = nn.relu6(x), None
+    else:
+        y = nn.relu(x)
+    if max_value is not None:
+        y = math.clip_by_value(y, 0.0, max_value)
+    if negative_part is not None:
+        y = y - negative_part * negative_slope
+    return y
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.2) -> Tensor:
+    return nn.leaky_relu(x, alpha=negative_slope)
+
+
+def relu6(x: Any) -> Tensor:
+    return nn.relu6(x)
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    x = convert(x)
+    y = nn.elu(x)
+    return y if alpha == 1 else math.select(math.greater(x, 0.0), y, y * alpha)
+
+
+def selu(x: Any) -> Tensor:
+    return nn.selu(x)
+
+
+def sigmoid(x: Any) -> Tensor:
+    return nn.sigmoid(x)
+
+
+def hard_sigmoid(x: Any) -> Tensor:
+    return nn.relu6(convert(x) + 3.0) / 6.0
+
+
+def tanh(x: Any) -> Tensor:
+    return nn.tanh(x)
+
+
+def _on_last_axis(fn: Callable[[Tensor], Tensor], x: Any, axis: int) -> Tensor:
+    """Applies a last-axis op along ``axis`` by swapping that axis to the end and back, like tf.nn."""
+    x = convert(x)
+    if x.rank is None:
+        raise ValueError(f"softmax of {x.name!r} needs a known rank")
+    axis = axis % x.rank if x.rank else 0
+    if axis == x.rank - 1 or x.rank <= 1:
+        return fn(x)
+    perm = list(range(x.rank))
+    perm[axis], perm[-1] = perm[-1], perm[axis]
+    return array.transpose(fn(array.transpose(x, perm)), perm)
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    return _on_last_axis(nn.softmax, x, axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    return _on_last_axis(nn.log_softmax, x, axis)
+
+
+def silu(x: Any) -> Tensor:
+    x = convert(x)
+    return x * nn.sigmoid(x)
+
+
+swish = silu
+
+
+def gelu(x: Any, approximate: bool = False) -> Tensor:
+    """Exact: ``0.5 x erfc(-x / sqrt 2)`` (TF's form, accurate for very negative x); else tanh form."""
+    x = convert(x)
+    if approximate:
+        inner = (x + x * x * x * 0.044715) * 0.7978845608028654
+        return x * 0.5 * (math.tanh(inner) + 1.0)
+    return x * 0.5 * math.erfc(x * -0.7071067811865476)
+
+
+def softplus(x: Any) -> Tensor:
+    return nn.softplus(x)
+
+
+def softsign(x: Any) -> Tensor:
+    return nn.softsign(x)
+
+
+def exponential(x: Any) -> Tensor:
+    return math.exp(x)
+
+
+ACTIVATIONS: dict[str, Activation] = {fn.__name__: fn for fn in (
+    linear, relu, leaky_relu, relu6, elu, selu, sigmoid, hard_sigmoid, tanh, softmax, log_softmax, silu,
+    gelu, softplus, softsign, exponential)}
+ALIASES = {"swish": silu}
+
+
+def serialize(activation: Activation) -> str:
+    """Keras writes built-in activations as their name."""
+    for name, fn in ACTIVATIONS.items():
+        if fn is activation:
+            return name
+    raise ValueError(f"{activation!r} is not a built-in activation and cannot be serialized by name")
+
+
+def deserialize(config: str | dict[str, Any]) -> Activation:
+    """A name, or Keras' ``{"class_name": "function", "config": "relu", ...}`` form."""
+    name = config.get("config") if isinstance(config, dict) else config
+    if not isinstance(name, str):
+        raise ValueError(f"cannot interpret {config!r} as an activation")
+    fn = ACTIVATIONS.get(name) or ALIASES.get(name)
+    if fn is None:
+        raise ValueError(f"unknown activation {name!r}; known: {sorted(ACTIVATIONS) + sorted(ALIASES)}")
+    return fn
+
+
+def get(identifier: Any) -> Activation:
+    """None (-> linear), a name, a config dict or a callable, as keras.activations.get."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"cannot interpret {identifier!r} as an activation")
