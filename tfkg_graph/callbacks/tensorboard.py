@@ -13,15 +13,11 @@ from .callback import Callback, Logs
 
 
 def model_graph_def(model: Any) -> Any:
-    """The model's GraphDef (or its bytes) from whichever of the usual attributes the model has."""
-    for attr in ("graph_def", "graph"):
-        value = getattr(model, attr, None)
-        value = value() if callable(value) and not hasattr(value, "as_graph_def") else value
-        if value is None:
-            continue
-        if hasattr(value, "as_graph_def"):
-            return value.as_graph_def()
-        return value
+    """The model's GraphDef (or its bytes): ``model.graph_def``, ``model.graph`` or ``model.runtime.graph``."""
+    for holder, attr in ((model, "graph_def"), (model, "graph"), (getattr(model, "runtime", None), "graph")):
+        value = getattr(holder, attr, None)
+        if value is not None:
+            return value.as_graph_def() if hasattr(value, "as_graph_def") else value
     return None
 
 
@@ -37,6 +33,7 @@ class TensorBoard(Callback):
         self.log_dir, self.write_graph, self.update_freq = Path(log_dir), write_graph, update_freq
         self.writers: dict[str, SummaryWriter] = {}
         self._global_batch = 0
+        self._graph_written = not write_graph
 
     def writer(self, run: str) -> SummaryWriter:
         if run not in self.writers:
@@ -45,11 +42,7 @@ class TensorBoard(Callback):
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self._global_batch = 0
-        if self.write_graph and self.model is not None:
-            graph_def = model_graph_def(self.model)
-            if graph_def is not None:
-                self.writer("train").graph(graph_def)
-                self.writer("train").flush()
+        self._graph_written = not self.write_graph
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         self._global_batch += 1
@@ -60,6 +53,11 @@ class TensorBoard(Callback):
                 self.writer("train").scalar(f"batch_{key}", value, self._global_batch)
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        if not self._graph_written and self.model is not None:  # models build their graph on the first batch
+            graph_def = model_graph_def(self.model)
+            if graph_def is not None:
+                self.writer("train").graph(graph_def, step=epoch)
+            self._graph_written = True
         logs = dict(logs or {})
         if "learning_rate" not in logs and getattr(self.model, "optimizer", None) is not None:
             try:
