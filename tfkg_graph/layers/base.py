@@ -152,6 +152,9 @@ class Weight:
         return self.variable.handle
 
     def numpy(self) -> np.ndarray:
+        owner = self.layer._owner() if self.layer._owner is not None else None
+        if self.runtime is None and self.pending is None and owner is not None:
+            owner._ensure_runtime()  # a layer of a model that has not run yet: initialize now
         if self.runtime is not None:
             return self.runtime.read_weights([self])[0]
         if self.pending is not None:
@@ -264,6 +267,7 @@ class Layer:
         self.built = False
         self._weights: list[Weight] = []
         self._nodes: list[Node] = []
+        self._owner: Any = None  # weakref to the last model built over this layer
         self._call_has_training = "training" in inspect.signature(self.call).parameters
 
     # -- weights ---------------------------------------------------------------------------------
@@ -295,6 +299,9 @@ class Layer:
 
     def get_weights(self) -> list[np.ndarray]:
         weights = self.weights
+        owner = self._owner() if self._owner is not None else None
+        if owner is not None and any(w.runtime is None and w.pending is None for w in weights):
+            owner._ensure_runtime()
         runtimes = {id(w.runtime): w.runtime for w in weights if w.runtime is not None}
         if len(runtimes) == 1 and all(w.runtime is not None for w in weights):
             return next(iter(runtimes.values())).read_weights(weights)

@@ -9,6 +9,7 @@ import copy
 import math
 import time
 import warnings
+import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -64,6 +65,8 @@ class Model(Layer):
         if duplicates:
             raise ValueError(f"all layer names in a model must be unique; repeated: {duplicates}")
         self._layers = layers
+        for layer in layers:
+            layer._owner = weakref.ref(self)
         self._runtime, self._spec = None, None
         self.built = True
 
@@ -237,7 +240,6 @@ class Model(Layer):
                 jit_compile: Any = "auto", auto_scale_loss: bool = True) -> None:
         from .. import losses as losses_mod
         from .. import optimizers as optimizers_mod
-        self._ensure_built()
         names = self.output_names
         per_loss = self._per_output(loss, "loss")
         if all(l is None for l in per_loss):
@@ -431,6 +433,7 @@ class Model(Layer):
                     runtime = self._ensure_runtime(spec_holder[0])
                     fn = runtime.train_fn
                     metric_slices = self._reset_metrics(runtime.train_step)
+                    tracker = _StepTracker(len(runtime.train_step.per_output))
                 if hooks.batch_begin:
                     hooks.call("on_train_batch_begin", step, None)
                 outs = self._run_step(fn, bx, by, bsw)
@@ -516,6 +519,7 @@ class Model(Layer):
                 runtime = self._ensure_runtime(holder[0])
                 fn = runtime.test_fn
                 slices = self._reset_metrics(runtime.test_step)
+                tracker = _StepTracker(len(runtime.test_step.per_output))
             if hooks.test_batch:
                 hooks.call("on_test_batch_begin", step, None)
             tracker.update(self._run_step(fn, bx, by, bsw), len(bx[0]), slices)
@@ -593,7 +597,7 @@ class Model(Layer):
         xs, ys, sws, spec = self._prepare_xy(x, y, sample_weight, class_weight)
         runtime = self._ensure_runtime(spec)
         slices = self._reset_metrics(runtime.train_step) if train else self._reset_metrics(runtime.test_step)
-        tracker = _StepTracker()
+        tracker = _StepTracker(len(runtime.train_step.per_output))
         tracker.update(self._run_step(runtime.train_fn if train else runtime.test_fn, xs, ys, sws), len(xs[0]),
                        slices)
         logs = self._logs(tracker, runtime)
@@ -610,6 +614,16 @@ class Model(Layer):
                 print_fn: Callable[[str], Any] | None = None, **kwargs: Any) -> None:
         from .summary import summary_text
         (print_fn or print)(summary_text(self, line_length or 80))
+
+    # -- saving (tfkg_graph.saving does the work) -------------------------------------------------------------
+    def save(self, filepath: str, processors: Any = None) -> str:
+        from ..saving import model_io; return model_io.save_model(self, filepath, processors)
+
+    def save_weights(self, filepath: str) -> str:
+        from ..saving import model_io; return model_io.save_weights(self, filepath)
+
+    def load_weights(self, filepath: str, skip_mismatch: bool = False) -> None:
+        from ..saving import model_io; model_io.load_weights(self, filepath, skip_mismatch)
 
     def get_config(self) -> dict[str, Any]:
         from .serialization import functional_config
@@ -661,19 +675,18 @@ def _verbosity(verbose: Any) -> int:
 class _StepTracker:
     """Batch-size-weighted loss averages (Keras' loss tracker) and metric accumulation from fetches."""
 
-    __slots__ = ("total", "count", "outputs")
+    __slots__ = ("total", "count", "outputs", "n_outputs")
 
-    def __init__(self) -> None:
-        self.total, self.count, self.outputs = 0.0, 0, None
+    def __init__(self, n_outputs: int = 0) -> None:
+        self.total, self.count, self.n_outputs = 0.0, 0, n_outputs
+        self.outputs = np.zeros(n_outputs)
 
     def update(self, outs: list[np.ndarray], n: int, metric_slices: list) -> float:
         loss = float(outs[0])
         self.total += loss * n
         self.count += n
-        k = 1 + (len(outs) - 1 - sum(e - s for _, _, s, e in metric_slices))
-        if k > 1:
-            per = np.array([float(v) for v in outs[1:k]]) * n
-            self.outputs = per if self.outputs is None else self.outputs + per
+        if self.n_outputs:
+            self.outputs += np.array([float(v) for v in outs[1:1 + self.n_outputs]]) * n
         for metric, keys, start, end in metric_slices:
             metric.update_from_fetches(dict(zip(keys, outs[start:end])))
         return loss
@@ -682,7 +695,7 @@ class _StepTracker:
         return self.total / self.count if self.count else 0.0
 
     def per_output(self) -> list[float]:
-        return [] if self.outputs is None else list(self.outputs / self.count)
+        return list(self.outputs / self.count) if self.n_outputs and self.count else []
 
 
 class _Hooks:

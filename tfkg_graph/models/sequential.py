@@ -57,6 +57,10 @@ class Sequential(Model):
         self._init_graph(self._input_layer.output_tensor, x)
         self._layers = list(self._stack)
 
+    @property
+    def output_names(self) -> list[str]:
+        return super().output_names if self._outputs else [self._stack[-1].name] if self._stack else []
+
     def build(self, input_shape: Sequence[int | None] | None = None) -> None:
         if self._input_layer is None:
             self._input_layer = InputLayer(batch_shape=tuple(input_shape))
