@@ -238,10 +238,15 @@ def _coerce(spec: FeedSpec, value: Any) -> np.ndarray:
         want = dtypes.to_numpy(spec.dtype)
         array = np.asarray(value)
         if array.dtype != want:
-            if array.dtype.kind in "OSU" or not np.can_cast(array.dtype, want, "same_kind") and not (
-                    array.dtype.kind in "iub" and want.kind in "iu" and _fits(array, want)):
+            integers = array.dtype.kind in "iub" and want.kind in "iu"  # cast only values that fit
+            if integers:
+                ok = np.can_cast(array.dtype, want, "safe") or _fits(array, want)
+            else:
+                ok = array.dtype.kind not in "OSU" and np.can_cast(array.dtype, want, "same_kind")
+            if not ok:
                 raise errors.InvalidArgumentError(
-                    f"feed {spec.name!r} expects {dtypes.name(spec.dtype)}, got an array of {array.dtype}")
+                    f"feed {spec.name!r} expects {dtypes.name(spec.dtype)}, got an array of {array.dtype}"
+                    + (" with values out of its range" if integers else ""))
             array = array.astype(want)
     if spec.shape is not None:
         if array.ndim != len(spec.shape) or any(
@@ -360,11 +365,10 @@ class Callable:
             status = self.session._status
             L.TF_SessionRun(ptr, ffi.NULL, self._feeds, inputs, n_in, self._fetches, outputs, n_out,
                             self._targets, n_targets, ffi.NULL, status.ptr)
+            if L.TF_GetCode(status.ptr):
+                status.check()
+            # read before the feeds are freed: a fetch may share a fed string tensor's buffer
+            return [fetch.read(outputs[i]) for i, fetch in enumerate(self._fetch_info)]
         finally:
-            for feed, i in zip(self._feed_info, range(made)):
-                if feed.np_dtype is None:
-                    tensor.delete_strings(inputs[i])
+            for i in range(made):
                 L.TF_DeleteTensor(inputs[i])
-        if L.TF_GetCode(status.ptr):
-            status.check()
-        return [fetch.read(outputs[i]) for i, fetch in enumerate(self._fetch_info)]
