@@ -121,24 +121,9 @@ class Saver:
         prefix beside it, then the files are renamed, the index last (an older index at ``prefix`` is
         removed first, so no reader ever pairs it with the new data). The ``checkpoint`` state file
         moves to the new prefix only after that, so a crash leaves the previous checkpoint current."""
-        prefix = os.fspath(prefix)
-        directory = os.path.dirname(os.path.abspath(prefix))
-        os.makedirs(directory, exist_ok=True)
-        tmp = os.path.join(directory, f".tmp-{os.path.basename(prefix)}-{uuid.uuid4().hex[:8]}")
-        try:
+        def run_save(tmp: str) -> None:
             session.run(self.save_tensor.name, {self.filename.name: np.array(tmp, dtype=object)})
-            if os.path.exists(prefix + INDEX_SUFFIX):
-                os.remove(prefix + INDEX_SUFFIX)
-            for src, dst in zip(data_files(tmp), data_files(prefix)):
-                os.replace(src, dst)
-            os.replace(tmp + INDEX_SUFFIX, prefix + INDEX_SUFFIX)
-        finally:
-            for leftover in data_files(tmp) + [tmp + INDEX_SUFFIX]:
-                if os.path.exists(leftover):
-                    os.remove(leftover)
-        if write_state:
-            update_checkpoint_state(directory, prefix)
-        return prefix
+        return _write_atomically(prefix, run_save, write_state)
 
     def check(self, prefix: str) -> None:
         """Raises CheckpointError unless every variable is in the bundle with its dtype and shape."""
@@ -165,6 +150,51 @@ class Saver:
             session.run([], {self.filename.name: np.array(prefix, dtype=object)}, targets=[self.restore_op.name])
         except errors.TFError as e:
             raise CheckpointError(f"cannot restore {prefix!r}: {e.message}") from None
+
+
+def _write_atomically(prefix: str, run_save: Any, write_state: bool) -> str:
+    prefix = os.fspath(prefix)
+    directory = os.path.dirname(os.path.abspath(prefix))
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, f".tmp-{os.path.basename(prefix)}-{uuid.uuid4().hex[:8]}")
+    try:
+        run_save(tmp)
+        if os.path.exists(prefix + INDEX_SUFFIX):
+            os.remove(prefix + INDEX_SUFFIX)
+        for src, dst in zip(data_files(tmp), data_files(prefix)):
+            os.replace(src, dst)
+        os.replace(tmp + INDEX_SUFFIX, prefix + INDEX_SUFFIX)
+    finally:
+        for leftover in data_files(tmp) + [tmp + INDEX_SUFFIX]:
+            if os.path.exists(leftover):
+                os.remove(leftover)
+    if write_state:
+        update_checkpoint_state(directory, prefix)
+    return prefix
+
+
+def write_bundle(prefix: str, values: Mapping[str, np.ndarray],
+                 object_paths: Mapping[str, Sequence[str]] | None = None, write_state: bool = True) -> str:
+    """Writes numpy values as a checkpoint (same keys, object graph and atomicity as ``Saver.save``)
+    through SaveV2 in a throwaway graph: for sessions whose graph has no ``save/`` ops."""
+    from ..runtime import Session
+    if not values:
+        raise ValueError("nothing to save")
+    items = dict(sorted(values.items()))
+    paths = {k: list((object_paths or {}).get(k, [k])) for k in items}
+    g = Graph()
+    with g.as_default():
+        filename = constants.placeholder("string", (), name="filename")
+        feeds = [constants.placeholder(dtypes.as_dtype(np.asarray(v).dtype), np.shape(v), name=f"value_{i}")
+                 for i, v in enumerate(items.values())]
+        keys = [checkpoint_key(k) for k in items] + [OBJECT_GRAPH_KEY]
+        save = g.create_op("SaveV2", [filename, constants.constant(np.array(keys, dtype=object), dtype="string"),
+                                      constants.constant(np.array([""] * len(keys), dtype=object), dtype="string"),
+                                      feeds + [constants.constant(np.array(object_graph(paths), dtype=object),
+                                                                  dtype="string")]])
+    sess = Session(g)
+    run = sess.make_callable([filename.name] + [f.name for f in feeds], [], [save.name])
+    return _write_atomically(prefix, lambda tmp: run(np.array(tmp, dtype=object), *items.values()), write_state)
 
 
 def update_checkpoint_state(directory: str, prefix: str, keep: int = 5) -> None:
@@ -222,5 +252,5 @@ def read_variables(prefix: str) -> dict[str, np.ndarray]:
     return {variable_path(k): v for k, v in zip(keys, values)}
 
 
-__all__ = ["Saver", "checkpoint_key", "variable_path", "CheckpointError", "object_graph", "latest_checkpoint", "read_checkpoint_state",
+__all__ = ["Saver", "write_bundle", "checkpoint_key", "variable_path", "CheckpointError", "object_graph", "latest_checkpoint", "read_checkpoint_state",
            "update_checkpoint_state", "read_variables", "OBJECT_GRAPH_KEY"]

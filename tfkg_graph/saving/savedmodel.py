@@ -147,10 +147,11 @@ def replace_dir(tmp: str, target: str) -> None:
     shutil.rmtree(old)
 
 
-def write_saved_model(export_dir: str, graph: Graph, session: Session, saver: Saver,
+def write_saved_model(export_dir: str, graph: Graph, session: Session | None, saver: Saver,
                       signatures: Mapping[str, Signature], extra: Callable[[str], None] | None = None,
                       tags: Sequence[str] = ("serve",)) -> str:
-    """Writes the SavedModel (and ``extra(tmp_dir)`` files) to a temp dir, then swaps it in."""
+    """Writes the SavedModel (and ``extra(tmp_dir)`` files) to a temp dir, then swaps it in. Without a
+    session (one whose graph lacks the saver's ops) ``extra`` must write ``variables/variables``."""
     export_dir = os.path.abspath(os.fspath(export_dir))
     parent, name = os.path.split(export_dir)
     os.makedirs(parent, exist_ok=True)
@@ -162,7 +163,8 @@ def write_saved_model(export_dir: str, graph: Graph, session: Session, saver: Sa
         model.meta_graphs.add().CopyFrom(meta)
         with open(os.path.join(tmp, SAVED_MODEL_FILE), "wb") as f:
             f.write(protos.to_bytes(model))
-        saver.save(session, os.path.join(tmp, VARIABLES_PREFIX), write_state=False)
+        if session is not None:
+            saver.save(session, os.path.join(tmp, VARIABLES_PREFIX), write_state=False)
         with open(os.path.join(tmp, SIGNATURES_FILE), "w") as f:
             json.dump(signatures_json(meta), f, indent=1)
         if extra is not None:

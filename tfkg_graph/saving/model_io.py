@@ -1,0 +1,153 @@
+"""Model-level entry points: save_weights/load_weights (checkpoints) and save_model/load_model.
+
+Variables are keyed by their graph names (``dense/kernel``, ``optimizer/...``, Keras-like paths). The
+TF2 object graph adds the attribute paths Keras 3 (TF backend) tracks layer weights under, so
+``tf.train.Checkpoint(keras_model).restore(prefix).expect_partial()`` loads our weights into a Keras
+model built the same way (Keras 3's own ``load_weights`` reads only .keras/.h5 files).
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from ..graph.ops import array
+from .bundle import CheckpointError
+from .checkpoint import Saver, latest_checkpoint, read_variables, write_bundle
+from .savedmodel import SERVING, Signature, write_saved_model
+
+MODEL_CONFIG_FILE = "tfkg_model.json"
+VERSION_FILE = "tfkg_version"
+FORMAT_VERSION = 1
+_KERAS_PRIVATE = {"kernel": "_kernel", "embeddings": "_embeddings"}  # Keras 3 stores these as _attr
+
+
+def keras_object_paths(model: Any) -> dict[str, list[str]]:
+    """Variable name -> the path Keras 3 tracks the same weight under in an equivalent model."""
+    from ..layers.base import InputLayer
+    from ..models.sequential import Sequential
+    layers = model.layers
+    if isinstance(model, Sequential):
+        prefix, offset = "_functional/_operations", 1 - sum(isinstance(l, InputLayer) for l in layers[:1])
+    else:
+        prefix, offset = "_operations", 0
+    out: dict[str, list[str]] = {}
+    for i, layer in enumerate(layers):
+        for w in layer.weights:
+            out[w.path] = [f"{prefix}/{i + offset}/{_KERAS_PRIVATE.get(w.name, w.name)}"]
+    return out
+
+
+def save_weights(model: Any, filepath: str) -> str:
+    """Writes every variable (weights, optimizer slots and step counter) as a TF V2 checkpoint."""
+    runtime = model.runtime
+    return write_bundle(os.fspath(filepath), runtime.variable_values(), keras_object_paths(model))
+
+
+def load_weights(model: Any, filepath: str, skip_mismatch: bool = False) -> None:
+    """Restores a checkpoint (prefix or directory). Every model weight must be there with its shape;
+    optimizer variables are restored when both sides have them. Nothing is assigned on error."""
+    prefix = os.fspath(filepath)
+    if os.path.isdir(prefix):
+        prefix = latest_checkpoint(prefix) or prefix
+    saved = read_variables(prefix)
+    runtime = model.runtime
+    current = {v.name: v for v in runtime.all_variables}
+    weights = {w.path for w in model.weights}
+    values, problems = {}, []
+    for name, var in current.items():
+        if name not in saved:
+            if name in weights:
+                problems.append(f"{name!r} is missing")
+            continue
+        value = saved[name]
+        if tuple(value.shape) != tuple(var.shape):
+            problems.append(f"{name!r} has shape {tuple(value.shape)} in the checkpoint but {tuple(var.shape)} "
+                            "in the model")
+            continue
+        values[name] = value
+    if problems and not skip_mismatch:
+        raise CheckpointError(f"checkpoint {prefix!r} does not fit model {model.name!r}: " + "; ".join(problems))
+    runtime.write_variables(values)
+
+
+def _compile_config(model: Any) -> dict[str, Any] | None:
+    compiled = getattr(model, "_compiled", None)
+    if not compiled:
+        return None
+    from .. import optimizers
+    return {"optimizer": optimizers.serialize(compiled["optimizer"]), "loss": compiled["loss"],
+            "loss_weights": compiled["loss_weights"], "metrics": compiled["metrics"],
+            "weighted_metrics": compiled["weighted_metrics"]}
+
+
+def _signatures(model: Any, runtime: Any) -> dict[str, Signature]:
+    g = runtime.graph
+    inputs = dict(zip(model.input_names, runtime.inputs))
+    sigs = {SERVING: Signature(inputs, dict(zip(model.output_names, runtime.outputs)))}
+    if runtime.spec is not None:
+        feeds = dict(inputs)
+        for i, t, sw in zip(runtime.loss_outputs, runtime.targets, runtime.sample_weights):
+            feeds[f"{model.output_names[i]}_target"] = t
+            feeds[f"{model.output_names[i]}_sample_weight"] = sw
+        with g.as_default(), g.name_scope("signatures"):
+            with g.control_dependencies([runtime.train_op]):
+                train_loss = array.identity(runtime.train_step.total, name="train_loss")
+            test_loss = array.identity(runtime.test_step.total, name="test_loss")
+        sigs["train"] = Signature(feeds, {"loss": train_loss}, "tensorflow/serving/regress")
+        sigs["evaluate"] = Signature(feeds, {"loss": test_loss}, "tensorflow/serving/regress")
+    return sigs
+
+
+def save_model(model: Any, export_dir: str, processors: Any = None) -> str:
+    """SavedModel (tag ``serve``; signatures serving_default, and train/evaluate once trained) plus
+    ``tfkg_model.json`` (architecture + compile config), ``processors/`` and a version file."""
+    runtime = model.runtime
+    cached = getattr(runtime, "_export", None)
+    if cached is None:  # graph-side only: the live session never runs these ops
+        saver = Saver(runtime.all_variables, runtime.graph, keras_object_paths(model))
+        cached = runtime._export = (saver, _signatures(model, runtime))
+    saver, sigs = cached
+    saved = runtime.variable_values()
+    config = {"format_version": FORMAT_VERSION, "class_name": type(model).__name__,
+              "config": model.get_config(), "compile_config": _compile_config(model),
+              "target_shapes": [list(s) for s in runtime.spec.target_shapes] if runtime.spec else None}
+
+    def extra(tmp: str) -> None:
+        # the variables come from numpy through write_bundle: the session has no save/ ops
+        write_bundle(os.path.join(tmp, "variables", "variables"), saved, keras_object_paths(model),
+                     write_state=False)
+        with open(os.path.join(tmp, MODEL_CONFIG_FILE), "w") as f:
+            json.dump(config, f, indent=1, default=str)
+        with open(os.path.join(tmp, VERSION_FILE), "w") as f:
+            f.write(f"{FORMAT_VERSION}\n")
+        if processors is not None:
+            from ..data.inference import save_processors
+            os.makedirs(os.path.join(tmp, "processors"))
+            save_processors(os.path.join(tmp, "processors"), processors)
+    return write_saved_model(export_dir, runtime.graph, None, saver, sigs, extra)
+
+
+def load_model(export_dir: str, custom_objects: dict[str, Any] | None = None, compile: bool = True) -> Any:
+    """Rebuilds the model from ``tfkg_model.json``, recompiles it and restores every variable, the
+    optimizer's slots and step counter included, so ``fit`` continues where the saved run stopped."""
+    from ..models.serialization import deserialize_layer
+    path = os.path.join(os.fspath(export_dir), MODEL_CONFIG_FILE)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{export_dir!r} has no {MODEL_CONFIG_FILE}; for a SavedModel from another "
+                                "producer use saving.SavedModelPredictor")
+    with open(path) as f:
+        config = json.load(f)
+    prefix = os.path.join(os.fspath(export_dir), "variables", "variables")
+    read_variables(prefix)  # fail on a broken checkpoint before building anything
+    model = deserialize_layer({"class_name": config["class_name"], "config": config["config"]}, custom_objects)
+    compile_config = config.get("compile_config")
+    if compile and compile_config:
+        model.compile(**compile_config)
+        if config.get("target_shapes"):
+            model._ensure_runtime(model._train_spec([tuple(s) for s in config["target_shapes"]]))
+    load_weights(model, prefix)
+    return model
+
+
+__all__ = ["save_weights", "load_weights", "save_model", "load_model", "keras_object_paths"]
