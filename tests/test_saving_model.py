@@ -70,3 +70,17 @@ def test_save_load_continue_equals_uninterrupted(tmp_path):
     loaded.fit(X, y, batch_size=2, epochs=2, shuffle=False, verbose=0)
     for a, b in zip(straight.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_tf_train_signature_steps_like_our_train_on_batch(tmp_path, tf):
+    pytest.importorskip("tfkg_graph.losses")
+    y = np.ones((6, 3), np.float32)
+    model = functional()
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(X, y, batch_size=6, epochs=1, shuffle=False, verbose=0)
+    loaded = tf.saved_model.load(model.save(str(tmp_path / "m")))
+    loaded.signatures["train"](x=tf.constant(X), out_target=tf.constant(y),
+                               out_sample_weight=tf.constant(np.ones(6, np.float32)))
+    model.train_on_batch(X, y)
+    theirs = loaded.prune([], ["out/kernel/Read/ReadVariableOp:0"])()[0].numpy()
+    np.testing.assert_array_equal(theirs, model.get_layer("out").get_weights()[0])
