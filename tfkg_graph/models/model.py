@@ -190,6 +190,12 @@ class Model(Layer):
         self._ensure_runtime().write_weights(own, values)
 
     @property
+    def optimizer(self) -> Any:
+        """Keras' ``model.optimizer``: callbacks (ReduceLROnPlateau, schedulers) read and set its learning rate."""
+        compiled = getattr(self, "_compiled", None)
+        return compiled["optimizer"] if compiled else None
+
+    @property
     def runtime(self) -> ModelRuntime:
         """The model's graph, session and prepared callables (built on first use)."""
         return self._ensure_runtime()
