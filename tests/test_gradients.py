@@ -1,14 +1,14 @@
 """Every gradient rule in the registry, checked against TF's GradientTape and float64 finite differences.
 
 Each case builds a forward graph with our builder from float64 inputs. Our gradient graph runs in our
-Session; the oracle replays the same forward nodes eagerly with ``tf.raw_ops`` under a GradientTape
-(so TF's own gradient functions answer), and central differences check both. Every case runs twice:
-with fully static placeholder shapes and with unknown dims, so the rules' dynamic paths are tried too.
-Static shapes of every tensor in the graph must agree with what actually comes out.
+Session; the oracle replays the same forward nodes eagerly under a GradientTape (so TF's own gradient
+functions answer), and central differences check both. Every case runs with fully static placeholder
+shapes, with unknown dims and with unknown rank, so the rules' dynamic paths are tried too. Static
+shapes of every tensor in the graph must agree with what actually comes out.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -61,8 +61,9 @@ class Case:
     eps: float = 1e-6        # finite-difference step
     fd_tol: float = 1e-6     # finite differences are only this good
     tape: bool = True        # False where TF Python registers no gradient (finite differences only)
+    fd: bool = True          # False at ties, where only TF's convention can be compared
+    any_rank: bool = True    # False where the rule needs a known rank (it then says so)
     label: str = ""
-    dynamic: bool = field(init=False, default=True)
 
 
 def C(build: Callable, *inputs: np.ndarray, **kw: Any) -> Case:
@@ -87,12 +88,12 @@ def _matmul_cases(op_type: str, a_shape, b_shape) -> list[Case]:
     return cases
 
 
-def _reduction_cases(fn: Callable, make: Callable = away) -> list[Case]:
-    return [C(lambda x: fn(x), make(2, 3)),
-            C(lambda x: fn(x, axis=-1, keepdims=True), make(2, 3, 4)),
-            C(lambda x: fn(x, axis=[0, 2]), make(2, 3, 4)),
-            C(lambda x: fn(x, axis=[-1, 0], keepdims=True), make(3, 2, 2)),
-            C(lambda x: fn(x, axis=1), make(4, 3))]
+def _reduction_cases(fn: Callable, make: Callable = away, **kw: Any) -> list[Case]:
+    return [C(lambda x: fn(x), make(2, 3), **kw),
+            C(lambda x: fn(x, axis=-1, keepdims=True), make(2, 3, 4), **kw),
+            C(lambda x: fn(x, axis=[0, 2]), make(2, 3, 4), **kw),
+            C(lambda x: fn(x, axis=[-1, 0], keepdims=True), make(3, 2, 2), **kw),
+            C(lambda x: fn(x, axis=1), make(4, 3), **kw)]
 
 
 def _with_zeros(*shape: int) -> np.ndarray:
@@ -112,6 +113,7 @@ def _binary(fn: Callable, make_x=away, make_y=away) -> list[Case]:
     return [C(fn, make_x(*a), make_y(*b), label=f"{a}x{b}") for a, b in _BIN]
 
 
+TIES = np.array([[1.0, 2.0, 2.0], [0.5, 0.5, 0.5], [3.0, -1.0, 3.0]])
 SPARSE_LABELS = np.array([0, 3, 4, 1], np.int32)
 GATHER_INDICES = np.array([[2, 0], [2, 1]], np.int32)
 
@@ -125,9 +127,11 @@ CASES: dict[str, list[Case]] = {
     "DivNoNan": _binary(math.div_no_nan)[:3],
     "Pow": _binary(math.pow, make_x=pos, make_y=away),
     "Maximum": [C(math.maximum, distinct(3, 1, 4), distinct(2, 4) + 0.05),
-                C(math.maximum, np.array(0.33), distinct(2, 3))],
+                C(math.maximum, np.array(0.33), distinct(2, 3)),
+                C(math.maximum, TIES, TIES[::-1], fd=False, label="ties")],
     "Minimum": [C(math.minimum, distinct(3, 1, 4), distinct(2, 4) + 0.05),
-                C(math.minimum, distinct(2, 3), np.array(-0.07))],
+                C(math.minimum, distinct(2, 3), np.array(-0.07)),
+                C(math.minimum, TIES, TIES[::-1], fd=False, label="ties")],
     "SquaredDifference": _binary(math.squared_difference)[:3],
     "AddN": [C(lambda x, y, z: math.add_n([x, y, z, x]), away(2, 3), away(2, 3), away(2, 3))],
     "Neg": [C(math.negative, away(2, 3))],
@@ -157,7 +161,8 @@ CASES: dict[str, list[Case]] = {
     "SoftmaxCrossEntropyWithLogits": [
         C(lambda x, y: nn.softmax_cross_entropy_with_logits(y, x), away(4, 5), probabilities(4, 5))],
     "L2Loss": [C(nn.l2_loss, away(3, 4))],
-    "BiasAdd": [C(nn.bias_add, away(3, 4), away(4)), C(nn.bias_add, away(2, 3, 4), away(4))],
+    "BiasAdd": [C(nn.bias_add, away(3, 4), away(4)), C(nn.bias_add, away(2, 3, 4), away(4)),
+                C(lambda x, b: raw("BiasAdd", x, b, data_format="NCHW"), away(2, 3, 2, 2), away(3), label="NCHW")],
     "Cast": [C(lambda x: math.cast(math.cast(x, "float32") * 3.0, "float64"), away(2, 3), eps=1e-3,
                fd_tol=1e-4),
              C(lambda x: raw("Cast", x, DstT=dtypes.DOUBLE), away(2, 3))],
@@ -172,10 +177,12 @@ CASES: dict[str, list[Case]] = {
     "BatchMatMulV3": _matmul_cases("BatchMatMulV3", (3, 4), (2, 4, 2))[:2],
     "Sum": _reduction_cases(math.reduce_sum),
     "Mean": _reduction_cases(math.reduce_mean),
-    "Max": _reduction_cases(math.reduce_max, distinct),
-    "Min": _reduction_cases(math.reduce_min, distinct),
-    "Prod": _reduction_cases(math.reduce_prod, lambda *s: away(*s, lo=0.5, hi=1.5))
-            + _reduction_cases(math.reduce_prod, _with_zeros),
+    "Max": _reduction_cases(math.reduce_max, distinct) + [
+        C(lambda x: math.reduce_max(x, axis=-1), TIES, fd=False, label="ties")],
+    "Min": _reduction_cases(math.reduce_min, distinct) + [
+        C(lambda x: math.reduce_min(x, axis=0, keepdims=True), TIES, fd=False, label="ties")],
+    "Prod": _reduction_cases(math.reduce_prod, lambda *s: away(*s, lo=0.5, hi=1.5), any_rank=False)
+            + _reduction_cases(math.reduce_prod, _with_zeros, any_rank=False),
     "Identity": [C(array.identity, away(2, 3))],
     "Snapshot": [C(lambda x: raw("Snapshot", x), away(2, 3), tape=False)],
     "Reshape": [C(lambda x: array.reshape(x, [3, -1]), away(2, 3, 2)),
@@ -183,7 +190,8 @@ CASES: dict[str, list[Case]] = {
     "Squeeze": [C(lambda x: array.squeeze(x, [1, -1]), away(2, 1, 3, 1))],
     "ExpandDims": [C(lambda x: array.expand_dims(x, -1), away(2, 3)),
                    C(lambda x: array.expand_dims(x, 0), away(2, 3))],
-    "Transpose": [C(lambda x: array.transpose(x, [2, 0, 1]), away(2, 3, 4)), C(array.transpose, away(2, 3))],
+    "Transpose": [C(lambda x: array.transpose(x, [2, 0, 1]), away(2, 3, 4)),
+                  C(array.transpose, away(2, 3), any_rank=False)],  # the builder needs the rank for perm=None
     "ConcatV2": [C(lambda x, y, z: array.concat([x, y, z], -1), away(2, 1), away(2, 3), away(2, 2)),
                  C(lambda x, y: array.concat([x, y], 0), away(1, 3), away(2, 3))],
     "Split": [C(lambda x: array.split(x, 2, axis=1)[1], away(2, 4)),
@@ -203,8 +211,8 @@ CASES: dict[str, list[Case]] = {
     "BroadcastTo": [C(lambda x: array.broadcast_to(x, [2, 3, 4]), away(3, 1)),
                     C(lambda x: array.broadcast_to(x, [2, 3]), away())],
     "GatherV2": [C(lambda x: array.gather(x, i32(GATHER_INDICES)), away(3, 4)),
-                 C(lambda x: array.gather(x, i32([1, 1, 3]), axis=1), away(2, 4, 3)),
-                 C(lambda x: array.gather(x, i32(GATHER_INDICES), axis=-1), away(2, 3))],
+                 C(lambda x: array.gather(x, i32([1, 1, 3]), axis=1), away(2, 4, 3), any_rank=False),
+                 C(lambda x: array.gather(x, i32(GATHER_INDICES), axis=-1), away(2, 3), any_rank=False)],
     "UnsortedSegmentSum": [C(lambda x: array.unsorted_segment_sum(x, i32([0, 2, 0, 1]), 4), away(4, 3))],
     "ReadVariableOp": [C(lambda v: v.value() * v.value() + v.value(), away(2, 3), variables=True)],
     "ResourceGather": [C(lambda v: raw("ResourceGather", v.handle, i32(GATHER_INDICES), dtype=dtypes.DOUBLE),
@@ -212,14 +220,22 @@ CASES: dict[str, list[Case]] = {
 }
 
 
+SHAPES = ("static", "unknown_dims", "unknown_rank")
+
+
 def _case_params() -> list:
     params = []
     for op_type, cases in CASES.items():
         for i, case in enumerate(cases):
-            for dynamic in (False, True) if not case.variables else (False,):
-                tag = f"{op_type}-{i}{'-' + case.label if case.label else ''}-{'dynamic' if dynamic else 'static'}"
-                params.append(pytest.param(op_type, case, dynamic, id=tag))
+            shapes = ("static",) if case.variables else SHAPES if case.any_rank else SHAPES[:2]
+            for shapes_known in shapes:
+                tag = f"{op_type}-{i}{'-' + case.label if case.label else ''}-{shapes_known}"
+                params.append(pytest.param(op_type, case, shapes_known, id=tag))
     return params
+
+
+def _placeholder_shape(value: np.ndarray, shapes_known: str) -> tuple | None:
+    return {"static": value.shape, "unknown_dims": (None,) * value.ndim, "unknown_rank": None}[shapes_known]
 
 
 # ---- running a case ---------------------------------------------------------------------------
@@ -245,7 +261,7 @@ class Built:
         return float(sum(np.sum(y * u) for y, u in zip(ys, up)))
 
 
-def build(case: Case, op_type: str, dynamic: bool) -> Built:
+def build(case: Case, op_type: str, shapes_known: str) -> Built:
     g = Graph(seed=7)
     with g.as_default():
         if case.variables:
@@ -253,7 +269,7 @@ def build(case: Case, op_type: str, dynamic: bool) -> Built:
                            dtype="float64", name=f"v{i}") for i, a in enumerate(case.inputs)]
             feeds = [x.initial_value.name for x in xs]
         else:
-            xs = [placeholder("float64", (None,) * a.ndim if dynamic else a.shape, name=f"x{i}")
+            xs = [placeholder("float64", _placeholder_shape(a, shapes_known), name=f"x{i}")
                   for i, a in enumerate(case.inputs)]
             feeds = [x.name for x in xs]
         out = case.build(*xs)
@@ -334,9 +350,9 @@ def replay(tf, ys: list[Tensor], values: dict[int, Any]) -> list:
     return [values[id(y)] for y in ys]
 
 
-@pytest.mark.parametrize("op_type,case,dynamic", _case_params())
-def test_rule_matches_gradient_tape_and_finite_differences(tf, op_type, case, dynamic):
-    b = build(case, op_type, dynamic)
+@pytest.mark.parametrize("op_type,case,shapes_known", _case_params())
+def test_rule_matches_gradient_tape_and_finite_differences(tf, op_type, case, shapes_known):
+    b = build(case, op_type, shapes_known)
     inputs = [np.asarray(v, np.float64) for v in case.inputs]
     feed = b.set_inputs(inputs)
     y_values = b.session.run([y.name for y in b.ys], feed)
@@ -349,7 +365,7 @@ def test_rule_matches_gradient_tape_and_finite_differences(tf, op_type, case, dy
     ours = [feed[g.name] if g.name in feed else fetched.pop(0) for g in b.grads]
     check_static_shapes(b, feed)
     theirs = tf_gradients(tf, b, inputs, up) if case.tape else ours
-    numeric = finite_differences(b, inputs, up, case.eps)
+    numeric = finite_differences(b, inputs, up, case.eps) if case.fd else ours
     for i, (o, t, n) in enumerate(zip(ours, theirs, numeric)):
         assert o.shape == inputs[i].shape, f"gradient {i} has shape {o.shape}, input {inputs[i].shape}"
         np.testing.assert_allclose(o, t, rtol=1e-9, atol=1e-10, err_msg=f"input {i} vs GradientTape")

@@ -44,11 +44,11 @@ def _gather(op, grad):
     """Index dims of ``grad`` merged and moved first, summed per index, moved back to ``axis``."""
     params, indices, axis_t = op.inputs
     axis = constant_value(axis_t)
-    if axis is None or params.rank is None or op.get_attr("batch_dims"):
-        raise ValueError(f"GatherV2 gradient needs a constant axis, a known rank and no batch_dims "
+    if axis is None or op.get_attr("batch_dims") or (params.rank is None and int(axis) != 0):
+        raise ValueError(f"GatherV2 gradient needs a constant axis (0 or a known rank) and no batch_dims "
                          f"(node {op.name!r})")
     rank = params.rank
-    a = int(axis) % rank
+    a = int(axis) % rank if rank else 0
     p_shape = _shape_of(params)
     if isinstance(p_shape, list):
         merged, num = p_shape[:a] + [-1] + p_shape[a + 1:], p_shape[a]
