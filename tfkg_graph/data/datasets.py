@@ -18,7 +18,7 @@ Splits: inside every block, an exact share of rows (cumulative rounding of the f
 goes to train/val/test, chosen by a seeded permutation of that block, so the splits are
 disjoint, their union is every row, and the same seed gives the same split. Because the
 splits are interleaved inside blocks, a pass over val or test still reads the whole file
-sequentially (it parses only what it needs to classify rows, then keeps its share).
+sequentially (each block is parsed, only the split's share is preprocessed).
 Row filters and ``ignore_parse_errors`` apply after the split, so they never move rows
 between splits.
 """
