@@ -120,3 +120,20 @@ def test_save_is_atomic_and_rejects_unfitted(tmp_path):
     assert not (tmp_path / "m" / "processors.json").exists()
     with pytest.raises(TypeError, match="ProcessorSet"):
         save_processors(str(tmp_path / "m"), object())
+
+
+def test_iris_end_to_end_with_model_fit_and_save(iris, tmp_path):
+    """The dataset protocol as model.fit consumes it, and model.save(processors=...) -> save_processors."""
+    models = pytest.importorskip("tfkg_graph.models", reason="model code not available")
+    layers = pytest.importorskip("tfkg_graph.layers", reason="layers not available")
+    m = models.Sequential([layers.Input((4,)), layers.Dense(8, activation="relu"), layers.Dense(3, activation="softmax")])
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    m.fit(x=iris.train, validation_data=iris.val, epochs=2, class_weight=iris.class_weights(), verbose=0)
+    out = str(tmp_path / "saved")
+    m.save(out, processors=iris)
+    helper = InferenceHelper.from_directory(m, os.path.join(out, "processors"))
+    lines = [line for line in open(IRIS).read().splitlines() if line][:20]
+    raw = np.array([[float(v) for v in line.split(",")[:4]] for line in lines])
+    expect = m.predict((raw / [7.9, 4.4, 6.9, 2.5]).astype(np.float32), verbose=0)
+    np.testing.assert_allclose(helper.predict_lines(lines), expect, rtol=1e-5, atol=1e-6)
+    assert set(helper.decode(expect)) <= set(iris.label.classes)
