@@ -15,7 +15,7 @@ from tfkg_graph.runtime.session import Session
 keras = pytest.importorskip("keras")
 
 SHAPES = [(3, 4), (4,), (2, 3, 2)]
-STEPS = 60
+STEPS = 50
 
 
 def _problem(seed: int = 0) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
@@ -39,21 +39,16 @@ class Ours:
             optimizer.build(self.variables, g)
             self.train = optimizer.apply_gradients(list(zip(self.grads, self.variables)))
             self.reads = [v.value() for v in self.variables]
+            self.iterations = optimizer.iterations.value()
             self.init = array.group([v.initializer for v in global_variables(g)], name="init")
         self.session = Session(g)
         self.session.run([], targets=[self.init.name])
         optimizer.attach(self.session)
         self.step = self.session.make_callable([p.name for p in self.grads], [], [self.train.name])
+        self.weights = self.session.make_callable([], [r.name for r in self.reads])
 
     def apply(self, grads):
         self.step(*grads)
-
-    def weights(self):
-        return self.session.run([r.name for r in self.reads])
-
-    def iterations(self):
-        return int(self.session.run(self.optimizer.iterations.value().name)) if False else int(
-            self.session.run(self.optimizer._iterations_tensor.name))
 
 
 def _keras_lr(lr):
@@ -107,10 +102,73 @@ def test_matches_keras_every_step(tf, case):
         # weights are O(1): agreement to 1e-5 of their scale, every step
         for got, want in zip(ours.weights(), k_vars):
             np.testing.assert_allclose(got, want.numpy(), rtol=1e-5, atol=1e-5, err_msg=f"step {t}")
-    assert ours.iterations() == int(theirs.iterations.numpy()) == STEPS
+    assert int(ours.session.run(ours.iterations.name)) == int(theirs.iterations.numpy()) == STEPS
     if not schedule:
         assert ours.optimizer.learning_rate == pytest.approx(default_lr * 0.3)
     # the same optimizer state, in Keras' order
     assert [tuple(v.shape) for v in ours.optimizer.variables] == [tuple(v.shape) for v in theirs.variables]
-    state = ours.session.run([v.value().name for v in []] or [ours.optimizer._iterations_tensor.name])
-    assert int(state[0]) == STEPS
+
+
+@pytest.mark.parametrize("name", sorted({c[0] for c in CASES}))
+def test_config_matches_keras_and_round_trips(name):
+    ours, theirs = getattr(optimizers, name)(), getattr(keras.optimizers, name)()
+    want = {**theirs.get_config(), "name": ours.name}
+    want["learning_rate"] = pytest.approx(want["learning_rate"])  # Keras reads back its float32 variable
+    assert ours.get_config() == want
+    assert optimizers.get(keras.optimizers.serialize(theirs)).get_config()["learning_rate"] == pytest.approx(
+        theirs.get_config()["learning_rate"])
+    assert type(optimizers.get(name.lower())) is type(ours)
+    with_schedule = getattr(optimizers, name)(learning_rate=schedules.CosineDecay(0.1, 100, alpha=0.2))
+    config = with_schedule.get_config()
+    assert config["learning_rate"] == keras.optimizers.schedules.serialize(
+        keras.optimizers.schedules.CosineDecay(0.1, 100, alpha=0.2))
+    assert type(optimizers.deserialize({"class_name": name, "config": config})._learning_rate) is schedules.CosineDecay
+
+
+def test_slots_live_under_the_optimizer_scope_and_lr_set_before_the_session_counts():
+    inits, grads = _problem()
+    optimizer = optimizers.RMSprop(0.1, momentum=0.5)
+    g = Graph()
+    with g.as_default():
+        variables = [Variable(w, name=f"dense{i}/kernel") for i, w in enumerate(inits)]
+        optimizer.build(variables, g)
+        train = optimizer.apply_gradients([(w * 0.0 + 1.0, v) for w, v in zip(map(lambda v: v.value(), variables),
+                                                                                  variables)])
+        init = array.group([v.initializer for v in global_variables(g)], name="init")
+        read = variables[1].value()
+    assert [v.name for v in optimizer.variables][:5] == [
+        "optimizer/iterations", "optimizer/learning_rate", "optimizer/dense0/kernel/velocity",
+        "optimizer/dense1/kernel/velocity", "optimizer/dense2/kernel/velocity"]
+    assert optimizer.variables[5].name == "optimizer/dense0/kernel/momentum"
+    optimizer.learning_rate = 0.25  # built, no session yet: the variable starts there
+    session = Session(g)
+    session.run([], targets=[init.name])
+    optimizer.attach(session)
+    assert optimizer.learning_rate == 0.25
+    session.run([], targets=[train.name])  # gradient 1 everywhere: the first step is lr / sqrt(1 - rho + eps)
+    np.testing.assert_allclose(session.run(read.name), inits[1] - 0.25 / np.sqrt(0.1 + 1e-7), rtol=1e-6)
+
+
+def test_bad_arguments_are_clear_errors():
+    with pytest.raises(ValueError, match="only one of"):
+        optimizers.Adam(clipnorm=1.0, clipvalue=1.0)
+    with pytest.raises(ValueError, match="not recognized"):
+        optimizers.SGD(momentun=0.9)
+    with pytest.raises(ValueError, match="learning_rate"):
+        optimizers.Adam(learning_rate="fast")
+    with pytest.raises(TypeError, match="not settable"):
+        optimizers.SGD(learning_rate=schedules.ExponentialDecay(0.1, 10, 0.9)).learning_rate = 0.2
+    with pytest.raises(ValueError, match="decay_steps"):
+        schedules.CosineDecay(0.1, 0)
+    inits, _ = _problem()
+    g = Graph()
+    with g.as_default():
+        known, stranger = Variable(inits[0], name="a"), Variable(inits[1], name="b")
+        optimizer = optimizers.Adam()
+        optimizer.build([known], g)
+        with pytest.raises(ValueError, match="'b' was not passed to build"):
+            optimizer.apply_gradients([(placeholder("float32", (4,), name="gb"), stranger)])
+        with pytest.raises(ValueError, match="has shape"):
+            optimizer.apply_gradients([(placeholder("float32", (4,), name="ga"), known)])
+        with pytest.raises(ValueError, match="no gradients"):
+            optimizer.apply_gradients([(None, known)])
