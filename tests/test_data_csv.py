@@ -308,3 +308,31 @@ def test_progress_bar_for_indexing_and_fitting(tmp_path, capsys):
     assert "indexing d.csv" in err and "fitting preprocessors" in err and "100.0%" in err
     id_dataset(path, tmp_path / "c2", progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_fitted_processors_are_cached_and_reused(tmp_path):
+    import json
+
+    cache = tmp_path / "c"
+    path, _ = numeric_file(tmp_path / "d.csv", n=100)
+    id_dataset(path, cache)
+    (proc_file,) = [f for f in os.listdir(cache) if f.endswith(".processors.json")]
+    cfg = json.load(open(cache / proc_file))
+    cfg["features"][0]["state"]["divisor"] = [123.0, 456.0]  # a refit could never produce this
+    (cache / proc_file).write_text(json.dumps(cfg))
+    assert id_dataset(path, cache).features[0].divisor.tolist() == [123.0, 456.0]
+    # different processor settings -> different cache entry, fitted from the data
+    other = CsvDataset(path, features=[Divisor(offset=1, length=2)], label=RegressionY(column=0), cache_dir=str(cache),
+                       max_rows_for_fit=50)
+    assert other.features[0].divisor.tolist() != [123.0, 456.0]
+
+
+def test_memory_dataset_bad_value_names_row():
+    rows = [["1", "a"], ["2", "b"], ["x", "c"]]
+    with pytest.raises(ValueError, match="row 2: could not convert string to float: 'x'"):
+        MemoryDataset(rows, features=[Divisor(offset=0)], label=SparseCategoricalY(column=1))
+    ds = MemoryDataset(rows, features=[Divisor(offset=0)], label=SparseCategoricalY(column=1),
+                       ignore_parse_errors=True, shuffle=False)
+    with pytest.warns(UserWarning, match="skipped 1 malformed rows"):
+        (x, y), = list(ds)
+    assert x[:, 0].tolist() == [0.5, 1.0] and y.tolist() == [0, 1]
