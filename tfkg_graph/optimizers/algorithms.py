@@ -155,7 +155,8 @@ class Adamax(Optimizer):
     def update_step(self, grad: Tensor, var: Variable, step: Step, index: int) -> Operation:
         dt = var.dtype
         m, u = self.m[index], self.u[index]
-        new_m = m.value() + (grad - m.value()) * step.scalar("one_minus_beta_1", dt, 1 - self.beta_1)
+        m_value = m.value()
+        new_m = m_value + (grad - m_value) * step.scalar("one_minus_beta_1", dt, 1 - self.beta_1)
         new_u = math.maximum(step.scalar("beta_2", dt, self.beta_2) * u.value(), math.abs(grad))
         correction = step.scalar("one_minus_beta_1_power", dt,
                                  lambda: 1.0 - step.power("beta_1_power", self.beta_1, dt))
@@ -197,8 +198,9 @@ class Nadam(Optimizer):
         v_correction = step.scalar("one_minus_beta_2_power", dt,
                                    lambda: 1.0 - step.power("beta_2_power", self.beta_2, dt))
         m, v = self.momentums[index], self.velocities[index]
-        new_m = m.value() + (grad - m.value()) * step.scalar("one_minus_beta_1", dt, 1 - self.beta_1)
-        new_v = v.value() + (math.square(grad) - v.value()) * step.scalar("one_minus_beta_2", dt, 1 - self.beta_2)
+        m_value, v_value = m.value(), v.value()
+        new_m = m_value + (grad - m_value) * step.scalar("one_minus_beta_1", dt, 1 - self.beta_1)
+        new_v = v_value + (math.square(grad) - v_value) * step.scalar("one_minus_beta_2", dt, 1 - self.beta_2)
         m_hat = u_t_1 * new_m / m_denominator + g_coefficient * grad / g_denominator
         v_hat = new_v / v_correction
         increment = m_hat * step.lr(dt) / (math.sqrt(v_hat) + step.scalar("epsilon", dt, self.epsilon))
