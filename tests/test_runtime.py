@@ -66,6 +66,16 @@ def test_strings_round_trip_bytes_exactly():
     assert _identity_session("string", ()).run("y:0", {"x:0": np.array(b"z" * 40, dtype=object)}) == b"z" * 40
 
 
+def test_strings_made_by_tf_kernels_come_back():
+    g = Graph()
+    with g.as_default():
+        parts = [placeholder("string", (2,), name="a"), placeholder("string", (2,), name="b")]
+        g.create_op("StringJoin", [parts], {"separator": " -- a separator past 22 bytes -- "}, name="joined")
+    with Session(g) as sess:
+        out = sess.run("joined:0", {"a:0": np.array([b"x", b""], object), "b:0": np.array([b"\x00", b"y" * 30], object)})
+    assert out.tolist() == [b"x -- a separator past 22 bytes -- \x00", b" -- a separator past 22 bytes -- " + b"y" * 30]
+
+
 def test_long_strings_fed_into_a_variable_outlive_the_feed():
     """TF may keep sharing a fed tensor after the run; its strings must not be freed under it."""
     values = np.array([b"q" * 50, b"short", "\u00e9".encode() * 20], dtype=object)

@@ -86,7 +86,6 @@ int64_t TF_Dim(const TF_Tensor*, int);
 size_t TF_TensorByteSize(const TF_Tensor*);
 void* TF_TensorData(const TF_Tensor*);
 int64_t TF_TensorElementCount(const TF_Tensor*);
-void TF_TensorFromProto(const TF_Buffer*, TF_Tensor*, TF_Status*);
 
 void TF_StringInit(TF_TString*);
 void TF_StringCopy(TF_TString*, const char*, size_t);

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from . import dtypes, errors, protos
+from . import dtypes
 from .library import ffi, lib
 
 _TSTRING_SIZE = 24
@@ -28,23 +28,14 @@ def to_tf(array: np.ndarray, dtype: int) -> Any:
 
 
 def _strings_to_tf(L: Any, array: np.ndarray) -> Any:
-    """String tensors are built by TF from a TensorProto, so TF's own string buffers own the bytes:
-    a fetch or a variable may keep sharing a fed tensor after the run, and the strings are freed
-    when its last reference goes (freeing them ourselves after the run would corrupt those)."""
-    proto = protos.TensorProto(dtype=dtypes.STRING)
-    proto.tensor_shape.SetInParent()
-    for d in array.shape:
-        proto.tensor_shape.dim.add(size=d)
-    proto.string_val.extend(v if isinstance(v, bytes) else str(v).encode()
-                            for v in np.asarray(array, dtype=object).ravel())
-    data = protos.to_bytes(proto)
-    buf = ffi.gc(L.TF_NewBufferFromString(data, len(data)), L.TF_DeleteBuffer)
-    t = L.TF_AllocateTensor(dtypes.STRING, ffi.NULL, 0, _TSTRING_SIZE)
-    status = errors.Status(L, ffi)
-    L.TF_TensorFromProto(buf, t, status.ptr)
-    if L.TF_GetCode(status.ptr):
-        L.TF_DeleteTensor(t)
-        status.check("string feed")
+    """TF_AllocateTensor makes a real string Tensor: TF destroys its strings when the last reference
+    goes. Never free them here: a fetch or a variable may still share the buffer after the run."""
+    flat = [v if isinstance(v, bytes) else str(v).encode() for v in np.asarray(array, dtype=object).ravel()]
+    t = L.TF_AllocateTensor(dtypes.STRING, array.shape, array.ndim, _TSTRING_SIZE * len(flat))
+    strings = ffi.cast("TF_TString*", L.TF_TensorData(t))
+    for i, value in enumerate(flat):
+        L.TF_StringInit(strings + i)
+        L.TF_StringCopy(strings + i, value, len(value))
     return t
 
 
