@@ -353,7 +353,7 @@ class Callable:
                     inputs[made] = tensor.to_tf(_coerce(feed.spec, value), feed.dtype)
                 else:
                     if not feed.accepts(value):
-                        value = np.ascontiguousarray(_coerce(feed.spec, value))
+                        value = np.asarray(_coerce(feed.spec, value), order="C")  # keeps 0-d arrays 0-d
                     t = L.TF_AllocateTensor(feed.dtype, value.shape, value.ndim, value.nbytes)
                     if value.nbytes:
                         ffi.memmove(L.TF_TensorData(t), value, value.nbytes)

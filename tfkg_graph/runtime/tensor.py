@@ -18,7 +18,7 @@ def to_tf(array: np.ndarray, dtype: int) -> Any:
     dims = array.shape
     if dtype == dtypes.STRING:
         return _strings_to_tf(L, array)
-    array = np.ascontiguousarray(array, dtype=dtypes.to_numpy(dtype))
+    array = np.asarray(array, dtype=dtypes.to_numpy(dtype), order="C")
     t = L.TF_AllocateTensor(dtype, dims, len(dims), array.nbytes)
     if t == ffi.NULL:
         raise MemoryError(f"TF_AllocateTensor failed for shape {dims}")
