@@ -131,9 +131,25 @@ def test_iris_end_to_end_with_model_fit_and_save(iris, tmp_path):
     m.fit(x=iris.train, validation_data=iris.val, epochs=2, class_weight=iris.class_weights(), verbose=0)
     out = str(tmp_path / "saved")
     m.save(out, processors=iris)
-    helper = InferenceHelper.from_directory(m, os.path.join(out, "processors"))
+    helper = InferenceHelper.from_directory(m, out)  # the model directory itself
     lines = [line for line in open(IRIS).read().splitlines() if line][:20]
     raw = np.array([[float(v) for v in line.split(",")[:4]] for line in lines])
     expect = m.predict((raw / [7.9, 4.4, 6.9, 2.5]).astype(np.float32), verbose=0)
     np.testing.assert_allclose(helper.predict_lines(lines), expect, rtol=1e-5, atol=1e-6)
     assert set(helper.decode(expect)) <= set(iris.label.classes)
+
+
+def test_tokenizer_category_mode_as_label(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("x,animal\n1,Cat\n2,dog\n3,cat\n4,bird\n5,cat\n6,dog\n")
+    ds = CsvDataset(str(path), features=[Divisor(offset=0)], label=Tokenizer(columns=["animal"], mode="category"),
+                    cache_dir=str(tmp_path / "c"), shuffle=False)
+    (x, y), = list(ds)
+    assert ds.label.classes == ["cat", "dog", "bird"]  # by frequency, lowercased like Keras
+    assert y.tolist() == [0, 1, 0, 2, 0, 1]
+    assert ds.class_weights() == {0: 1.0, 1: 1.5, 2: 3.0}
+    assert ds.class_weights({"bird": 2.0}) == {2: 2.0}
+    save_processors(str(tmp_path / "m"), ds)
+    helper = InferenceHelper.from_directory(None, str(tmp_path / "m"))
+    assert helper.decode(np.eye(3)[[2, 1]]).tolist() == ["bird", "dog"]
+    np.testing.assert_allclose(helper.lines_to_inputs(["3"])[0], [[0.5]])

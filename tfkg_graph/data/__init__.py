@@ -13,7 +13,7 @@ Usage (TFKG's iris flow)::
                     label=SparseCategoricalY(column=4),
                     batch_size=16, val_fraction=0.2, seed=42)
     model.fit(x=ds.train, validation_data=ds.val, class_weight=ds.class_weights())
-    model.save("saved/iris", processors=ds)      # -> save_processors("saved/iris", ds)
+    model.save("saved/iris", processors=ds)      # stores them via save_processors(...)
 
     helper = InferenceHelper.from_directory(loaded_model, "saved/iris")
     probs = helper.predict_lines(["5.1,3.5,1.4,0.2", "6.3,3.3,6.0,2.5"])

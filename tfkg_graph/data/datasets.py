@@ -42,7 +42,7 @@ import numpy as np
 
 from ._util import CsvParseError, Progress, atomic_write_json, config_hash
 from .csv_index import CsvIndex, load_or_build_index
-from .processors import LabelProcessor, Processor, class_weights
+from .processors import Processor, class_weights
 from .inference import ProcessorSet
 
 # Lines longer than the csv module's 128 KiB default field limit are legitimate data.
@@ -201,7 +201,7 @@ class _Table:
 class _Pipeline:
     """Everything a worker needs to turn a block number into processed arrays."""
 
-    def __init__(self, table: _Table, features: list[Processor], label: LabelProcessor | None, rows_per_block: int,
+    def __init__(self, table: _Table, features: list[Processor], label: Processor | None, rows_per_block: int,
                  cum: tuple[float, float], seed: int, row_filter: Callable[[list], bool] | None,
                  ignore_errors: bool) -> None:
         self.table, self.features, self.label = table, features, label
@@ -386,7 +386,7 @@ class _ProcessedTable:
 
     source = "<memory>"
 
-    def _setup(self, table: _Table, features: Sequence[Processor], label: LabelProcessor | None, *,
+    def _setup(self, table: _Table, features: Sequence[Processor], label: Processor | None, *,
                batch_size: int, val_fraction: float, test_fraction: float, seed: int, rows_per_block: int,
                row_filter: Callable[[list], bool] | None, ignore_parse_errors: bool, shuffle: bool,
                shuffle_blocks: int, prefetch: int, workers: int, as_dict: bool) -> None:
@@ -434,7 +434,7 @@ class _ProcessedTable:
         return self.pipeline.features
 
     @property
-    def label(self) -> LabelProcessor | None:
+    def label(self) -> Processor | None:
         return self.pipeline.label
 
     @property
@@ -447,10 +447,11 @@ class _ProcessedTable:
     def class_weights(self, user: dict[Any, float] | None = None) -> dict[int, float]:
         """Dict for ``fit(class_weight=...)``: TFKG's majority/count over the fitted sample, or ``user`` mapped to indices."""
         label = self.label
-        counts = label.class_counts() if label is not None else None
+        counts = label.class_counts() if hasattr(label, "class_counts") else None
         if counts is None:
-            raise ValueError("class weights need a SparseCategoricalY or BinaryY label processor")
-        return class_weights(counts, user, getattr(label, "categories", None))
+            raise ValueError("class weights need a categorical label processor (SparseCategoricalY, BinaryY, "
+                             "Tokenizer(mode='category'))")
+        return class_weights(counts, user, getattr(label, "classes", None))
 
     def batch(self, chunk: _Chunk) -> tuple:
         return _format_x(chunk.xs, self.names), chunk.y
@@ -609,14 +610,16 @@ class CsvDataset(_ProcessedTable):
     One sequential pass builds a memory-mapped row-offset index (cached in ``cache_dir``);
     processors are fitted on at most ``max_rows_for_fit`` train rows and cached; batches
     are parsed by a background thread (``workers=0``) or ``workers`` forked processes,
-    ``prefetch`` blocks ahead. Iterating the dataset itself iterates ``.train``.
+    ``prefetch`` blocks ahead. Iterating the dataset itself iterates ``.train``. Worker
+    processes are forked per epoch and run only numpy/stdlib code, so row filters may be
+    lambdas; use ``workers=0`` where forking is unwelcome.
     """
 
     def __init__(
         self,
         path: str,
         features: Sequence[Processor],
-        label: LabelProcessor | None = None,
+        label: Processor | None = None,
         *,
         header: bool = True,
         delimiter: str = ",",
@@ -723,7 +726,7 @@ class MemoryDataset(_ProcessedTable):
         self,
         data: Any,
         features: Sequence[Processor],
-        label: LabelProcessor | None = None,
+        label: Processor | None = None,
         *,
         column_names: Sequence[str] | None = None,
         batch_size: int = 32,

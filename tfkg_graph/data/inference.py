@@ -16,7 +16,7 @@ from typing import Any, Protocol, Sequence
 import numpy as np
 
 from ._util import atomic_write_json
-from .processors import LabelProcessor, Processor
+from .processors import Processor
 
 PROCESSORS_FILE = "processors.json"
 FORMAT_VERSION = 1
@@ -26,7 +26,7 @@ class ProcessorSet:
     """Fitted feature processors (one per model input, in order), optional label processor and
     the raw row layout (column names/count, delimiter) needed to parse rows at inference."""
 
-    def __init__(self, features: Sequence[Processor], label: LabelProcessor | None = None, *,
+    def __init__(self, features: Sequence[Processor], label: Processor | None = None, *,
                  column_names: Sequence[str] | None = None, n_columns: int | None = None,
                  delimiter: str = ",", quotechar: str = '"') -> None:
         self.features = list(features)
@@ -58,9 +58,7 @@ class ProcessorSet:
         if cfg.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"unsupported processors format version {cfg.get('format_version')!r}")
         label = Processor.from_config(cfg["label"]) if cfg["label"] is not None else None
-        if label is not None and not isinstance(label, LabelProcessor):
-            raise ValueError(f"label processor {type(label).__name__} is not a label processor")
-        return cls([Processor.from_config(c) for c in cfg["features"]], label,  # type: ignore[arg-type]
+        return cls([Processor.from_config(c) for c in cfg["features"]], label,
                    column_names=cfg["column_names"], n_columns=cfg["n_columns"],
                    delimiter=cfg["delimiter"], quotechar=cfg["quotechar"])
 
@@ -91,11 +89,12 @@ def save_processors(directory: str, processors: Any) -> str:
 
 
 def load_processors(directory: str) -> ProcessorSet:
-    """Read the processors saved with ``save_processors`` (e.g. next to a saved model)."""
-    path = os.path.join(directory, PROCESSORS_FILE)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no {PROCESSORS_FILE} in {directory} (was the model saved with processors?)")
-    return ProcessorSet.from_file(path)
+    """Read the processors saved with ``save_processors``: ``directory`` is that directory or a saved
+    model directory (``model.save`` keeps them in its ``processors/`` subdirectory)."""
+    for path in (os.path.join(directory, PROCESSORS_FILE), os.path.join(directory, "processors", PROCESSORS_FILE)):
+        if os.path.exists(path):
+            return ProcessorSet.from_file(path)
+    raise FileNotFoundError(f"no {PROCESSORS_FILE} in {directory} (was the model saved with processors?)")
 
 
 class Predictor(Protocol):
@@ -207,4 +206,8 @@ class InferenceHelper:
         """Predictions → label values (class names for categorical/binary labels)."""
         if self.processors.label is None:
             raise ValueError("no label processor saved: cannot decode predictions")
-        return self.processors.label.inverse_transform(np.asarray(predictions))
+        label = self.processors.label
+        inverse = getattr(label, "inverse_transform", None)
+        if inverse is None:
+            raise ValueError(f"{type(label).__name__} cannot decode predictions")
+        return inverse(np.asarray(predictions))

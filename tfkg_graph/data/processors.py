@@ -414,6 +414,21 @@ class Tokenizer(Processor):
             out[r] = i - 1
         return out
 
+    @property
+    def classes(self) -> list[str]:
+        """Category mode: the label of each 0-based class index."""
+        return list(self.word_index)
+
+    def class_counts(self) -> list[int]:
+        """Category mode, used as a label processor: rows per class in the fitted sample."""
+        return [self.counts[w] for w in self.word_index]
+
+    def inverse_transform(self, predictions: np.ndarray) -> np.ndarray:
+        """Category mode: class scores (or indices) → category strings."""
+        p = np.asarray(predictions)
+        idx = p.argmax(axis=-1) if p.ndim > 1 else p.astype(np.int64)
+        return np.asarray(self.classes, dtype=object)[idx]
+
     def state(self) -> dict[str, Any]:
         return {"words": list(self.word_index), "seq_len": self.seq_len, "counts": list(self.counts.values())}
 
@@ -679,6 +694,13 @@ class BinaryY(LabelProcessor, _CategoryProcessor):
             self.positives = cats[-1:]
         self._set_categories(cats, dict(self._counter))
         del self._counter
+
+    @property
+    def classes(self) -> list[str]:
+        """Label of class 0 and class 1."""
+        pos = set(self.positives)
+        neg = [c for c in self.categories if c not in pos]
+        return [neg[0] if neg else "0", self.positives[0]]
 
     def class_counts(self) -> list[int]:
         pos = set(self.positives)
