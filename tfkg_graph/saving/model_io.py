@@ -14,6 +14,7 @@ from typing import Any
 from ..graph.ops import array
 from .bundle import CheckpointError
 from .checkpoint import Saver, latest_checkpoint, read_variables, write_bundle
+from .keras_h5 import KERAS_WEIGHTS_SUFFIX, export_keras_weights, import_keras_weights, is_keras_file
 from .savedmodel import SERVING, Signature, write_saved_model
 
 MODEL_CONFIG_FILE = "tfkg_model.json"
@@ -38,16 +39,35 @@ def keras_object_paths(model: Any) -> dict[str, list[str]]:
     return out
 
 
+def _refuse_legacy_h5(filepath: str) -> None:
+    if filepath.endswith((".h5", ".hdf5", ".keras")) and not is_keras_file(filepath):
+        raise ValueError(f"{filepath!r}: only Keras 3 weight files ({KERAS_WEIGHTS_SUFFIX}, .keras) and TF "
+                         "checkpoints are supported, not legacy Keras 2 HDF5")
+
+
 def save_weights(model: Any, filepath: str) -> str:
-    """Writes every variable (weights, optimizer slots and step counter) as a TF V2 checkpoint."""
+    """A path ending in ``.weights.h5`` gets Keras 3's layout (weights only, for ``keras_model.load_weights``);
+    any other path a TF V2 checkpoint of every variable (weights, optimizer slots and step counter)."""
+    filepath = os.fspath(filepath)
+    _refuse_legacy_h5(filepath)
+    if filepath.endswith(KERAS_WEIGHTS_SUFFIX):
+        return export_keras_weights(model, filepath)
+    if is_keras_file(filepath):
+        raise ValueError(f"{filepath!r}: save_weights writes {KERAS_WEIGHTS_SUFFIX} or a checkpoint; "
+                         "model.save writes a SavedModel, not a .keras archive")
     runtime = model.runtime
     return write_bundle(os.fspath(filepath), runtime.variable_values(), keras_object_paths(model))
 
 
 def load_weights(model: Any, filepath: str, skip_mismatch: bool = False) -> None:
-    """Restores a checkpoint (prefix or directory). Every model weight must be there with its shape;
-    optimizer variables are restored when both sides have them. Nothing is assigned on error."""
+    """Restores a checkpoint (prefix or directory), or imports a Keras 3 ``.keras``/``.weights.h5`` file.
+    Every model weight must be there with its shape; optimizer variables are restored from a checkpoint
+    when both sides have them. Nothing is assigned on error."""
     prefix = os.fspath(filepath)
+    _refuse_legacy_h5(prefix)
+    if is_keras_file(prefix):
+        import_keras_weights(model, prefix, skip_mismatch)
+        return
     if os.path.isdir(prefix):
         prefix = latest_checkpoint(prefix) or prefix
     saved = read_variables(prefix)
