@@ -336,3 +336,16 @@ def test_memory_dataset_bad_value_names_row():
     with pytest.warns(UserWarning, match="skipped 1 malformed rows"):
         (x, y), = list(ds)
     assert x[:, 0].tolist() == [0.5, 1.0] and y.tolist() == [0, 1]
+
+
+def test_corrupt_index_cache_is_rebuilt(tmp_path):
+    cache = tmp_path / "c"
+    path, rows = numeric_file(tmp_path / "d.csv", n=50)
+    id_dataset(path, cache)
+    for f in os.listdir(cache):
+        if f.endswith(".meta.json"):
+            (cache / f).write_text("{trunc")
+        if f.endswith(".offsets.i8"):
+            (cache / f).write_bytes(b"\0" * 16)
+    ds = id_dataset(path, cache, shuffle=False)
+    assert collect_ids(ds.train).tolist() == list(range(50))

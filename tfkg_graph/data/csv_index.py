@@ -124,6 +124,16 @@ def _scan(path: str, quote: int, progress: Progress, out: _StartWriter) -> tuple
     return size, None
 
 
+def _read_meta(path: str) -> dict | None:
+    """Cached index metadata, or None if missing or unreadable (then the index is rebuilt)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            meta = json.load(f)
+        return meta if isinstance(meta, dict) and isinstance(meta.get("n_offsets"), int) else None
+    except (OSError, ValueError):
+        return None
+
+
 def _record(path: str, start: int, stop: int, delimiter: str, quotechar: str) -> list[str]:
     """Parse the single record in bytes [start, stop) (header or first row, to learn the columns)."""
     with open(path, "rb") as f:
@@ -155,11 +165,10 @@ def load_or_build_index(
     os.makedirs(cache_dir, exist_ok=True)
     base = os.path.join(cache_dir, f"{os.path.basename(path)}.{key}")
     idx_path, meta_path = base + ".offsets.i8", base + ".meta.json"
-    if os.path.exists(meta_path) and os.path.exists(idx_path):
-        with open(meta_path) as f:
-            meta = json.load(f)
-        if os.path.getsize(idx_path) == 8 * meta["n_offsets"]:
-            return CsvIndex(path, np.memmap(idx_path, dtype="<i8", mode="r"), meta["header"], meta["n_columns"], meta["unterminated_line"], key)
+    meta = _read_meta(meta_path) if os.path.exists(idx_path) else None
+    if meta is not None and os.path.getsize(idx_path) == 8 * meta["n_offsets"]:
+        return CsvIndex(path, np.memmap(idx_path, dtype="<i8", mode="r"), meta["header"], meta["n_columns"],
+                        meta["unterminated_line"], key)
 
     bar = Progress(os.path.getsize(path), f"indexing {os.path.basename(path)}", progress)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=cache_dir)
