@@ -221,8 +221,10 @@ def main(argv: list[str] | None = None) -> dict:
           f"{results['rss']['large_file_mb']:.0f} MB file {l['peak_growth_mb']:.0f} MB "
           f"(index {l['index_mb']:.0f} MB mmapped); growth {l['peak_growth_mb'] - s['peak_growth_mb']:.0f} MB")
     if args.json:
-        with open(args.json, "w") as f:
+        tmp = args.json + ".tmp"
+        with open(tmp, "w") as f:
             json.dump(results, f, indent=1)
+        os.replace(tmp, args.json)
     return results
 
 
