@@ -18,7 +18,8 @@ import pytest
 from tfkg_graph.autodiff import gradients
 from tfkg_graph.graph import Graph, Variable, array, math as tmath, nn, placeholder
 from tfkg_graph.runtime import protos
-from tools import checkpoint_index, inspect_graph as ig
+from tfkg_graph.saving import bundle
+from tools import inspect_graph as ig
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -327,7 +328,7 @@ def test_checkpoint_index_matches_list_variables(tmp_path, tf):
     ckpt = tf.train.Checkpoint(step=tf.Variable(7, dtype=tf.int64), scale=tf.Variable([1.0, 2.0], dtype=tf.float64),
                                words=tf.Variable(["a", "b"]), **values)
     prefix = ckpt.write(str(tmp_path / "ckpt" / "model"))
-    index = checkpoint_index.read_index(prefix)
+    index = bundle.parse_index(prefix)
     assert [(t.name, list(t.shape)) for t in index.tensors] == [(n, s) for n, s in tf.train.list_variables(prefix)]
     dtype_map = tf.train.load_checkpoint(prefix).get_variable_to_dtype_map()
     assert {t.name: ig.dtype_name(t.dtype) for t in index.tensors} == {k: v.name for k, v in dtype_map.items()}
@@ -342,21 +343,21 @@ def test_checkpoint_index_matches_list_variables(tmp_path, tf):
 
 
 def test_crc32c_check_value():
-    assert checkpoint_index.crc32c(b"123456789") == 0xE3069283  # the standard CRC-32C check value
+    assert bundle.crc32c(b"123456789") == 0xE3069283  # the standard CRC-32C check value
 
 
 # ---- bad input ----------------------------------------------------------------------------------
 def _snappy_flagged(index: bytes) -> bytes:
     """The same index with its first block's trailer claiming snappy (crc recomputed to match)."""
     data = bytearray(index)
-    footer = data[-checkpoint_index.FOOTER_SIZE:]
-    (_, _), pos = checkpoint_index._block_handle(bytes(footer), 0)
-    (offset, size), _ = checkpoint_index._block_handle(bytes(footer), pos)  # index block
-    (block_off, block_size), _ = checkpoint_index._block_handle(
-        next(checkpoint_index._block_entries(bytes(data[offset:offset + size]), "index"))[1], 0)
+    footer = data[-bundle.FOOTER_SIZE:]
+    (_, _), pos = bundle._block_handle(bytes(footer), 0)
+    (offset, size), _ = bundle._block_handle(bytes(footer), pos)  # index block
+    (block_off, block_size), _ = bundle._block_handle(
+        next(bundle._block_entries(bytes(data[offset:offset + size]), "index"))[1], 0)
     end = block_off + block_size
     data[end] = 1
-    crc = checkpoint_index.crc32c(bytes(data[block_off:end + 1]))
+    crc = bundle.crc32c(bytes(data[block_off:end + 1]))
     data[end + 1:end + 5] = struct.pack("<I", ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF)
     return bytes(data)
 

@@ -83,13 +83,14 @@ def corrupt(path, how):
     data = bytearray(open(path, "rb").read())
     if how == "truncate":
         data = data[: len(data) // 2]
-    else:  # a byte of dense/kernel (the object graph, stored last, is never restored)
+    else:  # in .data: a byte of dense/kernel (the object graph, stored last, is never restored)
         data[20] ^= 0xFF
     open(path, "wb").write(bytes(data))
 
 
 @pytest.mark.parametrize("suffix,how,match", [
     (".index", "truncate", "corrupt checkpoint index"),
+    (".index", "flip", "fails its crc32c check"),
     (".data-00000-of-00001", "truncate", "past the end"),
     (".data-00000-of-00001", "flip", "cannot restore"),
 ])

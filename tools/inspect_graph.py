@@ -1,7 +1,7 @@
 """tfkg-inspect: look inside GraphDefs, SavedModels, checkpoints and tfkg_graph model directories.
 
 Nothing is executed and TensorFlow's Python package is never imported: files are parsed with our own
-protos (``tfkg_graph.runtime.protos``) and checkpoint indexes with ``tools.checkpoint_index``. The
+protos (``tfkg_graph.runtime.protos``) and checkpoint indexes with ``tfkg_graph.saving.bundle``. The
 installed TF's op registry (through the C library) is used only to flag unknown ops; without the
 library the tool still works and says so.
 
@@ -28,7 +28,8 @@ from google.protobuf.message import DecodeError
 
 from tfkg_graph.runtime import dtypes, protos
 from tfkg_graph.saving.safety import SAFE_OPS, UnsafeGraphError, check_graph_def
-from tools.checkpoint_index import CheckpointIndex, CheckpointIndexError, index_path, read_index
+from tfkg_graph.saving.bundle import CheckpointError as CheckpointIndexError
+from tfkg_graph.saving.bundle import CheckpointIndex, index_path, parse_index as read_index
 
 PROG = "tfkg-inspect"
 MODEL_CONFIG = "tfkg_model.json"
@@ -75,7 +76,7 @@ def load(path: str | Path, tag: str | None = None) -> Artifact:
     p = Path(path)
     if p.is_dir():
         return _load_dir(p, tag)
-    if p.name.endswith(".index") or (not p.exists() and index_path(p).exists()):
+    if p.name.endswith(".index") or (not p.exists() and Path(index_path(p)).exists()):
         return Artifact(str(p), "checkpoint", checkpoint=_read_checkpoint(p))
     if not p.exists():
         raise InspectError(f"{p}: no such file or directory")
