@@ -84,3 +84,21 @@ def test_tf_train_signature_steps_like_our_train_on_batch(tmp_path, tf):
     model.train_on_batch(X, y)
     theirs = loaded.prune([], ["out/kernel/Read/ReadVariableOp:0"])()[0].numpy()
     np.testing.assert_array_equal(theirs, model.get_layer("out").get_weights()[0])
+
+
+def test_load_model_checks_the_stored_graph_against_the_allowlist(tmp_path):
+    model = functional()
+    path = model.save(str(tmp_path / "m"))
+    pb = os.path.join(path, "saved_model.pb")
+    sm = saving.savedmodel.protos.SavedModel.FromString(open(pb, "rb").read())
+    graph = sm.meta_graphs[0].graph_def
+    graph.node.add(name="leak", op="ReadFile", input=["save/Const"])
+    open(pb, "wb").write(sm.SerializeToString())
+    with pytest.raises(saving.UnsafeGraphError, match=r"ReadFile \(leak\)"):
+        saving.load_model(path)
+    expected = model.predict(X, verbose=0)
+    for kwargs in ({"safe": False}, {"allow_ops": ["ReadFile"]}):
+        np.testing.assert_array_equal(saving.load_model(path, **kwargs).predict(X, verbose=0), expected)
+    os.remove(pb)
+    with pytest.raises(saving.SavedModelError, match="no saved_model.pb"):
+        saving.load_model(path)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, Iterable
 
 from ..graph.ops import array
 from .bundle import CheckpointError
 from .checkpoint import Saver, latest_checkpoint, read_variables, write_bundle
 from .keras_h5 import KERAS_WEIGHTS_SUFFIX, export_keras_weights, import_keras_weights, is_keras_file
-from .savedmodel import SERVING, Signature, write_saved_model
+from .safety import check_graph_def
+from .savedmodel import SERVING, VARIABLES_PREFIX, Signature, read_saved_model, write_saved_model
 
 MODEL_CONFIG_FILE = "tfkg_model.json"
 VERSION_FILE = "tfkg_version"
@@ -148,9 +149,14 @@ def save_model(model: Any, export_dir: str, processors: Any = None) -> str:
     return write_saved_model(export_dir, runtime.graph, None, saver, sigs, extra)
 
 
-def load_model(export_dir: str, custom_objects: dict[str, Any] | None = None, compile: bool = True) -> Any:
+def load_model(export_dir: str, custom_objects: dict[str, Any] | None = None, compile: bool = True,
+               safe: bool = True, allow_ops: Iterable[str] = ()) -> Any:
     """Rebuilds the model from ``tfkg_model.json``, recompiles it and restores every variable, the
-    optimizer's slots and step counter included, so ``fit`` continues where the saved run stopped."""
+    optimizer's slots and step counter included, so ``fit`` continues where the saved run stopped.
+
+    The stored graph is not run (the model is rebuilt), but it is what TF Serving, the C library and
+    ``SavedModelPredictor`` would run from this directory, so it is checked against the op allowlist
+    like theirs: a tampered ``saved_model.pb`` fails here too (``safe=False`` or ``allow_ops`` lift it)."""
     from ..models.serialization import deserialize_layer
     path = os.path.join(os.fspath(export_dir), MODEL_CONFIG_FILE)
     if not os.path.isfile(path):
@@ -158,8 +164,10 @@ def load_model(export_dir: str, custom_objects: dict[str, Any] | None = None, co
                                 "producer use saving.SavedModelPredictor")
     with open(path) as f:
         config = json.load(f)
-    prefix = os.path.join(os.fspath(export_dir), "variables", "variables")
-    read_variables(prefix)  # fail on a broken checkpoint before building anything
+    meta = read_saved_model(export_dir)  # also fails on a broken checkpoint before building anything
+    if safe:
+        check_graph_def(meta.graph_def, meta.saver_def, allow_ops)
+    prefix = os.path.join(os.fspath(export_dir), VARIABLES_PREFIX)
     model = deserialize_layer({"class_name": config["class_name"], "config": config["config"]}, custom_objects)
     compile_config = config.get("compile_config")
     if compile and compile_config:
