@@ -72,7 +72,8 @@ def test_strings_made_by_tf_kernels_come_back():
         parts = [placeholder("string", (2,), name="a"), placeholder("string", (2,), name="b")]
         g.create_op("StringJoin", [parts], {"separator": " -- a separator past 22 bytes -- "}, name="joined")
     with Session(g) as sess:
-        out = sess.run("joined:0", {"a:0": np.array([b"x", b""], object), "b:0": np.array([b"\x00", b"y" * 30], object)})
+        out = sess.run("joined:0", {"a:0": np.array([b"x", b""], object),
+                                    "b:0": np.array([b"\x00", b"y" * 30], object)})
     assert out.tolist() == [b"x -- a separator past 22 bytes -- \x00", b" -- a separator past 22 bytes -- " + b"y" * 30]
 
 
