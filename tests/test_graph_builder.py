@@ -39,6 +39,8 @@ BAD_NODES = {
                            r"data_format.*\['NHWC', 'NCHW'\].*'NCWH'"),
     "below minimum": (lambda g, x, s: g.create_op("Split", [constant(np.int32(0)), x], {"num_split": 0},
                                                   name="sp"), r"'num_split' must be >= 1, got 0"),
+    "list input too short": (lambda g, x, s: g.create_op("ConcatV2", [[x], constant(np.int32(0))], name="c"),
+                             r"'N' must be >= 2, got 1"),
     "missing required attr": (lambda g, x, s: g.create_op("Cast", [x], name="c"), r"needs attr 'DstT'"),
     "invalid node name": (lambda g, x, s: g.create_op("Relu", [x], name="bad name!"), r"not a valid"),
     "static shapes": (lambda g, x, s: math.matmul(x, x), r"inner dimensions differ"),
