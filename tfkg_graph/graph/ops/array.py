@@ -56,8 +56,11 @@ def squeeze(x: Any, axis: Sequence[int] | int | None = None, name: str | None = 
 
 def transpose(x: Any, perm: Any = None, name: str | None = None) -> Tensor:
     x = convert(x)
-    if perm is None:
+    if perm is None and x.rank is not None:
         perm = list(range(x.rank))[::-1]
+    elif perm is None:  # unknown rank: reverse the dims at run time, as TF does
+        r = rank(x)
+        perm = range_(r - 1, -1, -1)
     return out("Transpose", [x, _i32(perm, x)], name=name)
 
 
