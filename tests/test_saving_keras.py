@@ -61,15 +61,11 @@ def both(keras, build):
     return theirs, ours
 
 
-def keras_weights_by_variable(model):
-    return randomize([v for v in model.weights])
-
-
 @pytest.mark.parametrize("build", BUILDERS)
 @pytest.mark.parametrize("suffix", [".keras", ".weights.h5"])
 def test_keras_files_load_into_our_model(tmp_path, keras, build, suffix):
     theirs, ours = both(keras, build)
-    theirs.set_weights(keras_weights_by_variable(theirs))
+    theirs.set_weights(randomize(theirs.weights))
     path = str(tmp_path / f"model{suffix}")
     theirs.save(path) if suffix == ".keras" else theirs.save_weights(path)
     ours.load_weights(path)
@@ -97,7 +93,7 @@ def test_embedding_and_import_keras_weights_entry_point(tmp_path, keras):
     layers.clear_session()
     theirs = build(keras.layers, keras.Sequential, keras.Input)
     ours = build(layers, models.Sequential, layers.Input)
-    theirs.set_weights(keras_weights_by_variable(theirs))
+    theirs.set_weights(randomize(theirs.weights))
     theirs.save(str(tmp_path / "emb.keras"))
     saving.import_keras_weights(ours, str(tmp_path / "emb.keras"))
     ids = RNG.integers(0, 10, (5, 3)).astype(np.int32)
