@@ -217,6 +217,20 @@ CASES: dict[str, list[Case]] = {
     "ReadVariableOp": [C(lambda v: v.value() * v.value() + v.value(), away(2, 3), variables=True)],
     "ResourceGather": [C(lambda v: raw("ResourceGather", v.handle, i32(GATHER_INDICES), dtype=dtypes.DOUBLE),
                          away(3, 4), variables=True)],
+    "Conv2D": [C(lambda x, w: nn.conv2d(x, w, 1, "SAME"), away(2, 5, 4, 2), away(3, 3, 2, 3), label="same"),
+               C(lambda x, w: nn.conv2d(x, w, 2, "VALID"), away(2, 7, 6, 2), away(3, 2, 2, 2), label="valid_s2"),
+               C(lambda x, w: nn.conv2d(x, w, 2, "SAME"), away(1, 6, 5, 2), away(3, 3, 2, 2), label="same_s2"),
+               C(lambda x, w: nn.conv2d(x, w, 1, "VALID", dilations=2), away(1, 7, 6, 2), away(2, 3, 2, 2),
+                 tape=False, label="valid_d2"),  # TF's CPU backprop kernels reject dilations: FD only
+               C(lambda x, w: nn.conv2d(x, w, 1, "SAME", dilations=2), away(1, 5, 5, 1), away(3, 2, 1, 2),
+                 tape=False, label="same_d2"),
+               C(lambda x, w: nn.conv1d(x, w, 2, "SAME"), away(2, 7, 3), away(3, 3, 2), label="conv1d")],
+    "MaxPool": [C(lambda x: nn.max_pool(x, 2, 2, "VALID"), distinct(2, 4, 5, 2), label="valid_s2"),
+                C(lambda x: nn.max_pool(x, 3, 2, "SAME"), distinct(1, 5, 6, 2), label="same_s2"),
+                C(lambda x: nn.max_pool(x, [2, 3], 1, "SAME"), distinct(1, 4, 4, 3), label="same_s1")],
+    "AvgPool": [C(lambda x: nn.avg_pool(x, 2, 2, "VALID"), away(2, 4, 5, 2), label="valid_s2"),
+                C(lambda x: nn.avg_pool(x, 3, 2, "SAME"), away(1, 5, 6, 2), label="same_s2"),
+                C(lambda x: nn.avg_pool(x, [2, 3], 1, "SAME"), away(1, 4, 4, 3), label="same_s1")],
 }
 
 

@@ -22,6 +22,7 @@ Usage (TFKG's iris flow)::
 
 from ._util import CsvParseError, UnknownCategoryError
 from .datasets import ArrayDataset, CsvDataset, MemoryDataset, default_cache_dir
+from .images import ImageDecodeError, ImageDecoder, ImageFolderDataset
 from .inference import InferenceHelper, ProcessorSet, load_processors, save_processors
 from .processors import (
     BinaryY,
@@ -39,7 +40,8 @@ from .processors import (
 )
 
 __all__ = [
-    "ArrayDataset", "BinaryY", "CategoryLookup", "CsvDataset", "CsvParseError", "Divisor", "InferenceHelper",
+    "ArrayDataset", "BinaryY", "CategoryLookup", "CsvDataset", "CsvParseError", "Divisor", "ImageDecodeError",
+    "ImageDecoder", "ImageFolderDataset", "InferenceHelper",
     "LabelProcessor", "MemoryDataset", "MinMax", "OneHot", "Processor", "ProcessorSet", "RegressionY",
     "SparseCategoricalY", "Standardize", "Tokenizer", "UnknownCategoryError", "class_weights",
     "default_cache_dir", "load_processors", "save_processors",

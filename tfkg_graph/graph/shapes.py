@@ -508,3 +508,68 @@ def _invert_perm(op: Any) -> list[Shape]:
 @rule("BroadcastGradientArgs")
 def _bga(op: Any) -> list[Shape]:
     return [(None,), (None,)]
+
+
+# ---- convolution and pooling ------------------------------------------------------------------
+def _windowed(op: Any, x: Shape, window: Shape) -> Shape:
+    """Output shape of a Conv2D/MaxPool/AvgPool over ``x`` with ``window`` = (height, width) of the
+    (dilated) kernel; the channel dim is filled in by the caller."""
+    if x is None:
+        return None
+    if len(x) != 4:
+        raise GraphBuildError(f"node {op.name!r} ({op.type}): expects a rank-4 input, got {tuple(x)}")
+    nchw = op.get_attr("data_format") == "NCHW"
+    spatial = (2, 3) if nchw else (1, 2)
+    strides, padding = op.get_attr("strides"), op.get_attr("padding")
+    explicit = op.get_attr("explicit_paddings") if padding == "EXPLICIT" else []
+    out = list(x)
+    for j, axis in enumerate(spatial):
+        size, k, s = x[axis], window[j], strides[axis]
+        if size is None or k is None:
+            out[axis] = None
+        elif padding == "SAME":
+            out[axis] = -(-size // s)
+        else:
+            padded = size + (explicit[2 * axis] + explicit[2 * axis + 1] if explicit else 0)
+            if padded < k:
+                raise GraphBuildError(f"node {op.name!r} ({op.type}): window {k} is larger than the "
+                                      f"{'padded ' if explicit else ''}input size {padded} (input {tuple(x)})")
+            out[axis] = (padded - k) // s + 1
+    return tuple(out)
+
+
+@rule("Conv2D")
+def _conv2d(op: Any) -> list[Shape]:
+    x, f = op.inputs[0].shape, op.inputs[1].shape
+    if x is None:
+        return [None]
+    nchw = op.get_attr("data_format") == "NCHW"
+    dilations = op.get_attr("dilations")
+    spatial = (2, 3) if nchw else (1, 2)
+    window = (None, None) if f is None else tuple(
+        None if f[j] is None else (f[j] - 1) * dilations[axis] + 1 for j, axis in enumerate(spatial))
+    out = list(_windowed(op, x, window))
+    out[1 if nchw else 3] = None if f is None else f[3]
+    return [tuple(out)]
+
+
+@rule("MaxPool", "AvgPool")
+def _pool(op: Any) -> list[Shape]:
+    ksize = op.get_attr("ksize")
+    spatial = (2, 3) if op.get_attr("data_format") == "NCHW" else (1, 2)
+    return [_windowed(op, op.inputs[0].shape, tuple(ksize[a] for a in spatial))]
+
+
+@rule("Conv2DBackpropInput", "AvgPoolGrad")
+def _from_input_sizes(op: Any) -> list[Shape]:
+    return [partial_shape_value(op.inputs[0])]
+
+
+@rule("Conv2DBackpropFilter")
+def _conv2d_backprop_filter(op: Any) -> list[Shape]:
+    return [partial_shape_value(op.inputs[1])]
+
+
+@rule("MaxPoolGrad")
+def _max_pool_grad(op: Any) -> list[Shape]:
+    return [op.inputs[0].shape]

