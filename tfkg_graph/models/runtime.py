@@ -108,11 +108,12 @@ class ModelRuntime:
         with g.name_scope("loss"):
             regularization = [w.regularizer(self.variables[id(w)].value()) for w in trainable
                               if w.regularizer is not None]
-            self.train_step = self._step(spec, train_outputs, regularization + train_losses, "metrics")
+            train_loss = self._loss(spec, train_outputs, regularization + train_losses)
+        self.train_step = _StepGraph(*train_loss, self._metric_inputs(spec, train_outputs, "metrics"))
         if differs:
             with g.name_scope("loss/"), g.name_scope("test"):
-                self.test_step = self._step(spec, self.outputs, regularization + self.inference_losses,
-                                            "metrics/test")
+                test_loss = self._loss(spec, self.outputs, regularization + self.inference_losses)
+            self.test_step = _StepGraph(*test_loss, self._metric_inputs(spec, self.outputs, "metrics/test/"))
         else:
             self.test_step = self.train_step
         variables = [self.variables[id(w)] for w in trainable]
@@ -135,11 +136,11 @@ class ModelRuntime:
                         constraint_ops.append(var.assign(w.constraint(var.value()), name="constrain"))
         self.train_op = array.group([apply_op, *updates, *constraint_ops], name="train")
 
-    def _step(self, spec: TrainSpec, outputs: list[Tensor], extra_losses: list[Tensor], metrics_scope: str) -> _StepGraph:
-        g = self.graph
+    def _loss(self, spec: TrainSpec, outputs: list[Tensor], extra_losses: list[Tensor]) -> tuple[Tensor, list[Tensor]]:
+        """Keras 3's total: sum of loss_weight * output loss, plus regularization and layer losses."""
         terms, per_output = [], []
         for j, i in enumerate(self.loss_outputs):
-            with g.name_scope(self.model.output_names[i]):
+            with self.graph.name_scope(self.model.output_names[i]):
                 value = spec.losses[i](self.targets[j], outputs[i], self.sample_weights[j])
             per_output.append(value)
             weight = spec.loss_weights[i]
@@ -147,14 +148,17 @@ class ModelRuntime:
         total = terms[0]
         for term in terms[1:] + list(extra_losses):
             total = total + term
-        metric_fetches = []
-        with g.name_scope(metrics_scope + "/" if "/" in metrics_scope else metrics_scope):
+        return total, per_output if len(self.loss_outputs) > 1 else []
+
+    def _metric_inputs(self, spec: TrainSpec, outputs: list[Tensor], scope: str) -> list[tuple[Any, list[str], list[Tensor]]]:
+        fetches = []
+        with self.graph.name_scope(scope):
             for j, i in enumerate(self.loss_outputs):
                 for metric in spec.metrics[i]:
                     inputs = metric.graph_inputs(self.targets[j], outputs[i], self.sample_weights[j])
                     keys = list(inputs)
-                    metric_fetches.append((metric, keys, [inputs[k] for k in keys]))
-        return _StepGraph(total, per_output if len(self.loss_outputs) > 1 else [], metric_fetches)
+                    fetches.append((metric, keys, [inputs[k] for k in keys]))
+        return fetches
 
     # -- weights --------------------------------------------------------------------------------------
     def read_weights(self, weights: Sequence[Any]) -> list[np.ndarray]:
