@@ -91,3 +91,51 @@ def test_images_example_reaches_documented_accuracy():
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
     assert example.main(["--epochs", "30"]) >= 0.9
+
+
+CONFIG_CASES = [  # (class name, kwargs, input shape)
+    ("Conv1D", {"filters": 3, "kernel_size": 2, "padding": "causal", "dilation_rate": 2,
+                "kernel_regularizer": "l2", "activation": "relu"}, (6, 2)),
+    ("Conv2D", {"filters": 2, "kernel_size": (3, 2), "strides": (2, 1), "padding": "same", "use_bias": False,
+                "kernel_constraint": "non_neg"}, (5, 5, 3)),
+    ("MaxPooling1D", {"pool_size": 3, "strides": 1, "padding": "same"}, (6, 2)),
+    ("MaxPooling2D", {"pool_size": (2, 3)}, (5, 6, 2)),
+    ("AveragePooling1D", {"pool_size": 2}, (6, 2)),
+    ("AveragePooling2D", {"pool_size": 2, "strides": (1, 2), "padding": "same"}, (5, 5, 2)),
+    ("GlobalAveragePooling2D", {"keepdims": True}, (3, 4, 2)),
+    ("GlobalMaxPooling2D", {}, (3, 4, 2)),
+]
+
+
+@pytest.mark.parametrize("case", CONFIG_CASES, ids=[c[0] for c in CONFIG_CASES])
+def test_layer_configs_use_keras_keys_and_round_trip(case):
+    name, kwargs, shape = case
+    ours, theirs = getattr(layers, name)(**kwargs), getattr(keras.layers, name)(**kwargs)
+    ours_config, theirs_config = ours.get_config(), theirs.get_config()
+    assert set(ours_config) - {"dtype"} == set(theirs_config) - {"dtype"}
+    for key in set(ours_config) - {"name", "dtype", "activation", "kernel_initializer", "bias_initializer",
+                                   "kernel_regularizer", "bias_regularizer", "kernel_constraint",
+                                   "bias_constraint", "activity_regularizer"}:
+        assert list(np.atleast_1d(ours_config[key])) == list(np.atleast_1d(theirs_config[key])), key
+    model = tfkg_graph.models.Sequential([layers.Input(shape), ours])
+    assert model.outputs[0].shape == keras.models.Sequential([keras.layers.Input(shape), theirs]).outputs[0].shape
+    clone = tfkg_graph.models.Sequential.from_config(model.get_config())
+    assert clone.layers[0].get_config() == ours_config
+    x = RNG.normal(size=(2, *shape)).astype("float32")
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_invalid_arguments_are_named():
+    with pytest.raises(ValueError, match="dilation_rate"):
+        layers.Conv2D(2, 3, strides=2, dilation_rate=2)
+    with pytest.raises(ValueError, match="padding"):
+        layers.Conv2D(2, 3, padding="causal")
+    with pytest.raises(ValueError, match="kernel_size"):
+        layers.Conv1D(2, (3, 3))
+    with pytest.raises(ValueError, match="channels_last"):
+        layers.MaxPooling2D(data_format="channels_first")
+    with pytest.raises(GraphBuildError, match="window 5 is larger than the input size 4"):
+        layers.Conv2D(1, 5)(layers.Input((4, 6, 1)))
+    with pytest.raises(ValueError, match="rank-4"):
+        layers.MaxPooling2D()(layers.Input((4, 6)))

@@ -85,13 +85,19 @@ class MaxPooling2D(_Pooling):
     rank, _op = 2, staticmethod(nn.max_pool)
 
 
-class AveragePooling1D(_Pooling):
-    """Average over windows; with ``padding="same"`` padded cells are not counted (as in Keras)."""
+class _AveragePooling(_Pooling):
+    """Average over windows; with ``padding="same"`` padded cells are not counted (as in Keras).
+    ``pool_size`` has no default here, as in Keras."""
 
-    rank, _op = 1, staticmethod(nn.avg_pool)
+    _op = staticmethod(nn.avg_pool)
+
+    def __init__(self, pool_size: int | Sequence[int], **kwargs: Any):
+        super().__init__(pool_size, **kwargs)
 
 
-class AveragePooling2D(_Pooling):
-    """Average over windows; with ``padding="same"`` padded cells are not counted (as in Keras)."""
+class AveragePooling1D(_AveragePooling):
+    rank = 1
 
-    rank, _op = 2, staticmethod(nn.avg_pool)
+
+class AveragePooling2D(_AveragePooling):
+    rank = 2
