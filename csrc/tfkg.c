@@ -379,7 +379,7 @@ int64_t tfkg_byte_size(const tfkg_tensor_info *info, int64_t rows) {
   int64_t n = (int64_t)item;
   for (int d = 0; d < info->rank; d++) {
     int64_t dim = info->dims[d] >= 0 ? info->dims[d] : (d == 0 ? rows : -1);
-    if (dim < 0) return -1;
+    if (dim < 0 || (dim && n > INT64_MAX / dim)) return -1;
     n *= dim;
   }
   return n;
@@ -399,9 +399,9 @@ static tfkg_code make_feed(const tfkg_signature *s, const tfkg_tensor_info *info
                            const tfkg_input *given, TF_Tensor **feed, tfkg_error *err) {
   int64_t need = tfkg_byte_size(info, rows);
   if (need < 0)
-    return fail(err, TFKG_ERR_ARGUMENT, "signature '%s': input '%s' (%s, rank %d) has no fixed size; "
-                "only the first dimension may be unknown", s->name, info->key, tfkg_dtype_name(info->dtype),
-                info->rank);
+    return fail(err, TFKG_ERR_ARGUMENT, "signature '%s': input '%s' (%s, rank %d) cannot be sized for %lld "
+                "rows: only the first dimension may be unknown", s->name, info->key, tfkg_dtype_name(info->dtype),
+                info->rank, (long long)rows);
   int omitted_weight = !given && info->dtype == TF_FLOAT && info->rank == 1 && ends_with(info->key, SAMPLE_WEIGHT_SUFFIX);
   if (!given && !omitted_weight)
     return fail(err, TFKG_ERR_ARGUMENT, "signature '%s': input '%s' (%s) was not given", s->name,
@@ -571,7 +571,12 @@ static char **list_files(const char *dir, const char *prefix) {
       }
       names = grown;
     }
-    if (!(names[n] = strdup(e->d_name))) break;
+    if (!(names[n] = strdup(e->d_name))) {
+      while (n) free(names[--n]);
+      free(names);
+      names = NULL;
+      break;
+    }
     n++;
   }
   if (names) names[n] = NULL;
@@ -630,7 +635,8 @@ tfkg_code tfkg_save(tfkg_model *m, tfkg_error *err) {
     return fail(err, TFKG_ERR_FORMAT, "model '%s' has no SaverDef: its variables cannot be saved", m->dir);
   static unsigned counter;
   char dir[4096], tmp_name[128], tmp_prefix[4096];
-  snprintf(tmp_name, sizeof tmp_name, ".tmp-variables-%ld-%u", (long)getpid(), counter++);
+  snprintf(tmp_name, sizeof tmp_name, ".tmp-variables-%ld-%lx-%u", (long)getpid(), (unsigned long)(uintptr_t)m,
+           counter++);
   if (snprintf(dir, sizeof dir, "%s/variables", m->dir) >= (int)sizeof dir ||
       !join(tmp_prefix, sizeof tmp_prefix, dir, tmp_name))
     return fail(err, TFKG_ERR_ARGUMENT, "tfkg_save: model path '%s' is too long", m->dir);

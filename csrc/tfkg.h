@@ -23,7 +23,8 @@
  * - Buffers are dense, row-major, in the tensor's dtype. The first dimension of a signature tensor is
  *   the batch (-1 in `dims`); the caller passes the row count and every buffer's byte size, which
  *   must equal rows * (product of the other dims) * dtype size, or the call fails with
- *   TFKG_ERR_ARGUMENT and changes nothing.
+ *   TFKG_ERR_ARGUMENT. Sizes the signature fixes are checked before anything runs, so a failed
+ *   call changes nothing.
  * - A model handle is not safe for concurrent use from several threads; use one handle per thread
  *   or a lock. Different handles are independent.
  */
