@@ -40,3 +40,8 @@ graphdefs: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# C library + examples (csrc/build/{libtfkg.a,iris_host,tfkg_cli}); flags from tfkg_graph.capi_flags
+.PHONY: csrc
+csrc: $(STAMP)
+	$(MAKE) -C csrc PYTHON=$(abspath $(PY))
