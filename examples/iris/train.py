@@ -1,11 +1,12 @@
 """Iris flowers with the seed's model: Dense(100, swish) x2 -> Dense(3, softmax), Adam, batch 3, 10 epochs.
 
-Run ``make demo`` (or ``python examples/iris/train.py``). Prints the held-out accuracy (>= 0.9) and a few
-predictions. ``graphdefs/iris.pbtxt`` is this model's training graph (``make graphdefs``).
+Run ``make demo`` (or ``python examples/iris/train.py``). Prints the held-out accuracy (>= 0.9), saves the
+model as a SavedModel, reloads it and prints a few predictions. ``graphdefs/iris.pbtxt`` is this model's training graph (``make graphdefs``).
 """
 from __future__ import annotations
 
 import os
+import tempfile
 
 import numpy as np
 
@@ -44,7 +45,7 @@ def compile_model(model: models.Model) -> None:
     model.compile(optimizer=optimizers.Adam(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
 
-def main() -> float:
+def main(export_dir: str | None = None) -> float:
     set_random_seed(SEED)
     x, y = load_iris()
     x = x / x.max(axis=0)  # each measurement scaled to (0, 1], as TFKG's Divisor processor did
@@ -55,8 +56,12 @@ def main() -> float:
     model.fit(x_train, y_train, batch_size=3, epochs=10, verbose=2)
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     print(f"test loss: {loss:.4f}  test accuracy: {accuracy:.4f}")
-    # TODO(saving): model.save("saved/iris"), reload with tfkg_graph.saving and predict from the reloaded model
-    probabilities = model.predict(x_test[:5], verbose=0)
+    export_dir = export_dir or os.path.join(tempfile.mkdtemp(prefix="tfkg_iris_"), "iris")
+    model.save(export_dir)  # a TF SavedModel (serving_default, train, evaluate) + the model config
+    reloaded = models.load_model(export_dir)
+    probabilities = reloaded.predict(x_test[:5], verbose=0)
+    np.testing.assert_allclose(probabilities, model.predict(x_test[:5], verbose=0), rtol=1e-6)
+    print(f"saved to {export_dir}; predictions from the reloaded model:")
     for p, label in zip(probabilities, y_test[:5]):
         print(f"predicted {CLASSES[int(np.argmax(p))]:<16} p={p.max():.3f}  actual {CLASSES[label]}")
     return accuracy

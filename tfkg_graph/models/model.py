@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import time
 import warnings
 import weakref
@@ -614,6 +615,24 @@ class Model(Layer):
 
     def predict_on_batch(self, x: Any) -> Any:
         return self._structure_outputs(self._ensure_runtime().predict_fn(*self._x_arrays(x)))
+
+    # -- saving (tfkg_graph.saving does the work) -------------------------------------------------------------
+    def save(self, filepath: str, overwrite: bool = True, processors: Any = None) -> str:
+        """A SavedModel directory (signatures serving_default, train, evaluate) plus the model config."""
+        from ..saving import save_model
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{filepath!r} exists and overwrite=False")
+        return save_model(self, filepath, processors=processors)
+
+    def save_weights(self, filepath: str, overwrite: bool = True) -> str:
+        from ..saving import save_weights
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{filepath!r} exists and overwrite=False")
+        return save_weights(self, filepath)
+
+    def load_weights(self, filepath: str, skip_mismatch: bool = False) -> None:
+        from ..saving import load_weights
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     # -- description ------------------------------------------------------------------------------------------
     def summary(self, line_length: int | None = None, positions: Any = None,
