@@ -139,3 +139,15 @@ def test_invalid_arguments_are_named():
         layers.Conv2D(1, 5)(layers.Input((4, 6, 1)))
     with pytest.raises(ValueError, match="rank-4"):
         layers.MaxPooling2D()(layers.Input((4, 6)))
+
+
+def test_saved_conv_model_predicts_the_same_after_loading(tmp_path):
+    from tfkg_graph import saving
+    model = make(tfkg_graph, pooling, (8, 8, 3))
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x = RNG.normal(size=(6, 8, 8, 3)).astype("float32")
+    model.fit(x, RNG.integers(0, 3, 6), verbose=0)
+    model.save(str(tmp_path / "conv"))
+    loaded = saving.load_model(str(tmp_path / "conv"))
+    assert [type(layer).__name__ for layer in loaded.layers] == [type(layer).__name__ for layer in model.layers]
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

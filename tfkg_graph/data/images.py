@@ -17,6 +17,7 @@ the folder, and reused while the modification times of the folder and its class 
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 from typing import Any, Iterator, Sequence
@@ -97,7 +98,6 @@ def _scan(directory: str) -> tuple[list[str], list[tuple[str, int]]]:
 
 def load_or_build_file_index(directory: str, cache_dir: str) -> tuple[list[str], list[tuple[str, int]]]:
     """(class names, [(relative path, label)]) from the cache when still valid, else by a scan."""
-    import json
     directory = os.path.abspath(directory)
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"image folder {directory!r} does not exist")

@@ -69,8 +69,9 @@ class _Conv(Layer):
 
     def build(self, input_shape):
         if input_shape is None or len(input_shape) != self.rank + 2 or input_shape[-1] is None:
-            raise ValueError(f"{self.name}: expects inputs of shape (batch, {'steps' if self.rank == 1 else 'rows, cols'}"
-                             f", channels) with known channels, got {input_shape}")
+            axes = "steps" if self.rank == 1 else "rows, cols"
+            raise ValueError(f"{self.name}: expects inputs of shape (batch, {axes}, channels) with known channels, "
+                             f"got {input_shape}")
         self.kernel = self.add_weight(shape=(*self.kernel_size, int(input_shape[-1]), self.filters), name="kernel",
                                       initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
