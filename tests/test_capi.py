@@ -226,8 +226,10 @@ ERRORS = {
                        r"signature 'train': input '\w+_target' \(float32\) was not given"),
     "zero_rows": (None, ["run", "serving_default", 0, "--in", "measurements={x2}"], TFKG_ERR_ARGUMENT,
                   r"rows must be at least 1, got 0"),
-    "corrupt_checkpoint": (_corrupt_data, ["list"], TFKG_ERR_TENSORFLOW, r"cannot load SavedModel .*: .+"),
-    "truncated_index": (_truncate_index, ["list"], TFKG_ERR_TENSORFLOW, r"cannot load SavedModel .*: .+"),
+    "corrupt_checkpoint": (_corrupt_data, ["list"], TFKG_ERR_TENSORFLOW,
+                           r"cannot load SavedModel .*: .*variables/variables.*Checksum does not match"),
+    "truncated_index": (_truncate_index, ["list"], TFKG_ERR_TENSORFLOW,
+                        r"cannot load SavedModel .*: file is too short to be an sstable"),
 }
 
 
