@@ -9,11 +9,11 @@
  * small built-in protobuf reader (no protobuf library needed).
  *
  *     tfkg_error err;
- *     tfkg_model *m = tfkg_model_load("iris_model", &err);
+ *     tfkg_model *m = tfkg_model_load("saved/iris", &err);
  *     if (!m) { fprintf(stderr, "%s\n", err.message); return 1; }
  *     float x[2 * 4] = {...}, probs[2 * 3];
- *     tfkg_input in = {"x", x, sizeof x};
- *     tfkg_output out = {"output_0", probs, sizeof probs};
+ *     tfkg_input in = {"measurements", x, sizeof x};      (keys: the model's input/output names)
+ *     tfkg_output out = {"dense_2", probs, sizeof probs};
  *     if (tfkg_predict(m, 2, &in, 1, &out, 1, &err) != TFKG_OK) ...
  *     tfkg_model_free(m);
  *
