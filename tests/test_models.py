@@ -250,3 +250,24 @@ def test_examples_reach_90_percent_test_accuracy(name, tmp_path, capsys):
     accuracy = example.main(str(tmp_path / "saved")) if name == "iris" else example.main()
     assert accuracy >= 0.9
     assert "test accuracy" in capsys.readouterr().out
+
+
+def test_nested_model_as_layer_trains_freezes_and_round_trips():
+    base = models.Sequential([layers.Input((4,)), layers.Dense(6, activation="relu")], name="base")
+    model = compiled(models.Sequential([layers.Input((4,)), base, layers.Dense(3, activation="softmax")]))
+    model.fit(X, Y, epochs=1, verbose=0)
+    np.testing.assert_allclose(base.predict(X, verbose=0), np.maximum(X @ base.get_weights()[0] + base.get_weights()[1], 0),
+                               rtol=1e-5, atol=1e-6)
+    base.trainable = False
+    frozen = [w.copy() for w in base.get_weights()]
+    compiled(model).fit(X, Y, epochs=1, verbose=0)
+    for a, b in zip(frozen, base.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    clone = models.Sequential.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-6)
+
+
+def test_unbuilt_sequential_predicts_from_data():
+    model = models.Sequential([layers.Dense(3)])
+    assert model.predict(X[:5], verbose=0).shape == (5, 3)

@@ -5,7 +5,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..graph import Tensor
 from ..graph.ops import array, constants, math, nn
 from ..runtime import dtypes
 from .base import Layer, get_activation, get_constraint, get_initializer, get_regularizer, serialize
@@ -19,6 +18,8 @@ def _last_dim(input_shape: Sequence[int | None], layer: Layer) -> int:
 
 class Dense(Layer):
     """``activation(inputs @ kernel + bias)``; inputs of rank > 2 are applied on the last axis."""
+
+    supports_masking = True
 
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
@@ -72,6 +73,8 @@ class Dense(Layer):
 
 
 class Activation(Layer):
+    supports_masking = True
+
     def __init__(self, activation: Any, **kwargs: Any):
         super().__init__(**kwargs)
         self.activation = get_activation(activation)
@@ -85,6 +88,8 @@ class Activation(Layer):
 
 class Dropout(Layer):
     """Zeroes a ``rate`` fraction of inputs and scales the rest by 1/(1-rate), only when training."""
+
+    supports_masking = True
 
     def __init__(self, rate: float, noise_shape: Sequence[int | None] | None = None, seed: int | None = None,
                  **kwargs: Any):
@@ -149,20 +154,23 @@ class Reshape(Layer):
 
 
 class Embedding(Layer):
-    """Looks rows up in an ``(input_dim, output_dim)`` table (ResourceGather; sparse-free gradient)."""
+    """Looks rows up in an ``(input_dim, output_dim)`` table (ResourceGather; sparse-free gradient).
+    ``mask_zero=True`` attaches ``inputs != 0`` as the mask that recurrent layers skip steps by."""
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",
                  embeddings_regularizer: Any = None, embeddings_constraint: Any = None, mask_zero: bool = False,
                  **kwargs: Any):
         kwargs.pop("input_length", None)
         super().__init__(**kwargs)
-        if mask_zero:
-            raise NotImplementedError("Embedding(mask_zero=True): masking is not supported yet")
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = get_initializer(embeddings_initializer)
         self.embeddings_regularizer = get_regularizer(embeddings_regularizer)
         self.embeddings_constraint = get_constraint(embeddings_constraint)
         self.mask_zero = mask_zero
+        self.supports_masking = mask_zero
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return math.not_equal(inputs, constants.constant(0, inputs.dtype)) if self.mask_zero else None
 
     def build(self, input_shape):
         self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim), name="embeddings",

@@ -556,10 +556,6 @@ class Model(Layer):
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto", steps: int | None = None,
                 callbacks: Sequence[Any] | None = None) -> Any:
-        runtime = self._ensure_runtime()
-        fn = runtime.predict_fn
-        hooks = _Hooks(callbacks, self, add_history=False)
-        hooks.call("on_predict_begin", None)
         if data_mod.is_dataset(x):
             names, shapes, np_dtypes = self._input_specs()
             batches = (data_mod.flatten_x(b[0] if isinstance(b, tuple) else b, names, shapes, np_dtypes)
@@ -569,6 +565,9 @@ class Model(Layer):
             data_mod.check_rows(xs, "inputs", len(xs[0]))
             bs = batch_size or 32
             batches = ([a[s:s + bs] for a in xs] for s in range(0, len(xs[0]), bs))
+        fn = self._ensure_runtime().predict_fn
+        hooks = _Hooks(callbacks, self, add_history=False)
+        hooks.call("on_predict_begin", None)
         chunks: list[list[np.ndarray]] = []
         for step, bx in enumerate(batches):
             if hooks.predict_batch:
