@@ -55,6 +55,18 @@ def test_evaluate_uses_every_row_with_batch_weighting():
         assert model.evaluate(X, Y, batch_size=batch, verbose=0) == pytest.approx(want, rel=1e-5)
 
 
+def test_steps_per_epoch_limits_array_batches():
+    history = compiled().fit(X, Y, batch_size=8, epochs=2, steps_per_epoch=3, verbose=0)
+    assert len(history.history["loss"]) == 2
+    model = compiled()
+    calls = []
+    model.fit(X, Y, batch_size=8, epochs=1, verbose=0)
+    original = model.runtime.train_fn
+    model.runtime.train_fn = lambda *a: calls.append(1) or original(*a)
+    model.fit(X, Y, batch_size=8, epochs=2, steps_per_epoch=3, verbose=0)
+    assert len(calls) == 6
+
+
 def test_one_session_run_per_train_step():
     model = compiled()
     model.fit(X, Y, batch_size=16, epochs=1, verbose=0)

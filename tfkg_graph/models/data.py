@@ -119,14 +119,15 @@ class ArrayEpochs:
     """Batches of in-memory arrays; one call of ``epoch()`` per epoch (shuffled when asked)."""
 
     def __init__(self, xs: list[np.ndarray], ys: list[np.ndarray] | None, sws: list[np.ndarray] | None,
-                 batch_size: int, shuffle: bool = False, seed: int | None = None):
+                 batch_size: int, shuffle: bool = False, seed: int | None = None, steps: int | None = None):
         self.xs, self.ys, self.sws = xs, ys, sws
         self.n = len(xs[0]) if xs else 0
-        self.batch_size, self.shuffle = int(batch_size), shuffle
+        self.batch_size, self.shuffle, self.steps = int(batch_size), shuffle, steps
         self.rng = np.random.default_rng(seed)
 
     def num_batches(self) -> int:
-        return math.ceil(self.n / self.batch_size)
+        batches = math.ceil(self.n / self.batch_size)
+        return batches if self.steps is None else min(batches, self.steps)
 
     def epoch(self) -> Iterator[Batch]:
         xs, ys, sws = self.xs, self.ys, self.sws
@@ -136,7 +137,7 @@ class ArrayEpochs:
             ys = None if ys is None else [a[order] for a in ys]
             sws = None if sws is None else [a[order] for a in sws]
         bs = self.batch_size
-        for start in range(0, self.n, bs):
+        for start in range(0, self.num_batches() * bs, bs):
             end = start + bs
             yield ([a[start:end] for a in xs], None if ys is None else [a[start:end] for a in ys],
                    None if sws is None else [a[start:end] for a in sws])

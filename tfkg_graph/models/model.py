@@ -419,7 +419,8 @@ class Model(Layer):
                 split = int(math.floor(len(xs[0]) * (1.0 - validation_split)))
                 validation_data = ([a[split:] for a in xs], [a[split:] for a in ys], [a[split:] for a in sws])
                 xs, ys, sws = [a[:split] for a in xs], [a[:split] for a in ys], [a[:split] for a in sws]
-            train = data_mod.ArrayEpochs(xs, ys, sws, batch_size, shuffle, int(self._shuffle_rng.integers(2**31)))
+            train = data_mod.ArrayEpochs(xs, ys, sws, batch_size, shuffle, int(self._shuffle_rng.integers(2**31)),
+                                         steps_per_epoch)
         val = self._eval_data(validation_data, validation_batch_size or batch_size, validation_steps)
         hooks = _Hooks(callbacks, self, add_history=True)
         steps = train.num_batches()
@@ -511,7 +512,7 @@ class Model(Layer):
         if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
             raise ValueError("validation_data must be (x, y), (x, y, sample_weight) or a dataset")
         xs, ys, sws, spec = self._prepare_xy(data[0], data[1], data[2] if len(data) == 3 else None, None)
-        return data_mod.ArrayEpochs(xs, ys, sws, batch_size), [spec]
+        return data_mod.ArrayEpochs(xs, ys, sws, batch_size, steps=steps), [spec]
 
     def _evaluate_loop(self, val: Any, hooks: "_Hooks", verbose: int = 0) -> dict[str, float]:
         epochs, holder = val
