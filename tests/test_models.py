@@ -192,6 +192,15 @@ def test_callbacks_get_keras_hooks_and_can_stop_training():
                                ("batch", 0, True), ("batch", 1, True), ("epoch", 1, ["loss"])]
 
 
+def test_metrics_ignore_sample_weights_and_weighted_metrics_use_them():
+    model = compiled(metrics=["accuracy"], weighted_metrics=["accuracy"])
+    weights = np.where(Y == 0, 5.0, 0.5).astype("float32")
+    logs = model.evaluate(X, Y, sample_weight=weights, verbose=0, return_dict=True)
+    hits = (np.argmax(model.predict(X, verbose=0), axis=-1) == Y).astype("float64")
+    values = [v for k, v in logs.items() if k != "loss"]
+    assert values == pytest.approx([hits.mean(), (hits * weights).sum() / weights.sum()])
+
+
 def test_class_weight_matches_explicit_sample_weight():
     class_weight = {0: 0.5, 1: 2.0, 2: 3.0}
     a, b = compiled(mlp("a")), compiled(mlp("b"))

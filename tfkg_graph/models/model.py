@@ -285,18 +285,18 @@ class Model(Layer):
         if spec is not None and all(self._target_fits(a, b) for a, b in zip(target_shapes, spec.target_shapes)):
             return spec
         c = self._compiled
-        metrics = self._resolve_metrics(c["metrics"], c["losses"], target_shapes, weighted=False)
-        weighted = self._resolve_metrics(c["weighted_metrics"], c["losses"], target_shapes, weighted=True)
+        metrics = self._resolve_metrics(c["metrics"], c["losses"], target_shapes)
+        weighted = self._resolve_metrics(c["weighted_metrics"], c["losses"], target_shapes)
         self._spec = TrainSpec(c["optimizer"], c["losses"], c["weights"],
-                               [m + w for m, w in zip(metrics, weighted)], target_shapes)
+                               [m + w for m, w in zip(metrics, weighted)], target_shapes,
+                               {id(m) for ms in weighted for m in ms})
         return self._spec
 
     @staticmethod
     def _target_fits(shape: tuple, want: tuple) -> bool:
         return shape == want or shape == want + (1,) or (want[-1:] == (1,) and shape == want[:-1])
 
-    def _resolve_metrics(self, metrics: Any, losses: list[Any], target_shapes: list[tuple],
-                         weighted: bool) -> list[list[Any]]:
+    def _resolve_metrics(self, metrics: Any, losses: list[Any], target_shapes: list[tuple]) -> list[list[Any]]:
         from .. import metrics as metrics_mod
         names = self.output_names
         if metrics is None:
@@ -490,16 +490,19 @@ class Model(Layer):
 
     def _logs(self, tracker: "_StepTracker", runtime: ModelRuntime) -> dict[str, Any]:
         """Keras' logs: ``loss``, per-output ``<output>_loss`` and metric results (output-prefixed
-        when the model has several outputs)."""
+        when the model has several outputs; ``weighted_`` for a weighted metric whose name is taken)."""
         logs: dict[str, Any] = {"loss": tracker.loss()}
         names = [self.output_names[i] for i in runtime.loss_outputs]
         for name, value in zip(names, tracker.per_output()):
             logs[f"{name}_loss"] = value
         prefix = len(names) > 1
         for i in runtime.loss_outputs:
+            out = f"{self.output_names[i]}_" if prefix else ""
             for metric in runtime.spec.metrics[i]:
                 for key, value in metric.logs().items():
-                    logs[f"{self.output_names[i]}_{key}" if prefix else key] = value
+                    if out + key in logs and id(metric) in runtime.spec.weighted_ids:
+                        key = "weighted_" + key
+                    logs[out + key] = value
         return logs
 
     def _eval_data(self, data: Any, batch_size: int, steps: int | None) -> Any:

@@ -9,7 +9,7 @@ one ``TF_SessionRun``: feeds inputs, targets and sample weights; fetches the los
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
@@ -36,6 +36,7 @@ class TrainSpec:
     loss_weights: list[float]
     metrics: list[list[Any]]
     target_shapes: list[tuple[int | None, ...]]
+    weighted_ids: set[int] = field(default_factory=set)  # id() of weighted_metrics: they get sample weights
 
 
 class _StepGraph:
@@ -157,7 +158,8 @@ class ModelRuntime:
         with self.graph.name_scope(scope):
             for j, i in enumerate(self.loss_outputs):
                 for metric in spec.metrics[i]:
-                    inputs = metric.graph_inputs(self.targets[j], outputs[i], self.sample_weights[j])
+                    weight = self.sample_weights[j] if id(metric) in spec.weighted_ids else None
+                    inputs = metric.graph_inputs(self.targets[j], outputs[i], weight)
                     keys = list(inputs)
                     fetches.append((metric, keys, [inputs[k] for k in keys]))
         return fetches
