@@ -201,6 +201,23 @@ def test_metrics_ignore_sample_weights_and_weighted_metrics_use_them():
     assert values == pytest.approx([hits.mean(), (hits * weights).sum() / weights.sum()])
 
 
+class AliasRecorder(callbacks.Callback):
+    """A callback written against Keras' on_batch_end alias."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def on_batch_end(self, batch, logs=None):
+        self.batches.append(batch)
+
+
+def test_callbacks_using_keras_batch_aliases_are_called():
+    recorder = AliasRecorder()
+    compiled().fit(X, Y, batch_size=32, epochs=1, callbacks=[recorder], verbose=0)
+    assert recorder.batches == [0, 1]
+
+
 def test_class_weight_matches_explicit_sample_weight():
     class_weight = {0: 0.5, 1: 2.0, 2: 3.0}
     a, b = compiled(mlp("a")), compiled(mlp("b"))
@@ -240,7 +257,8 @@ def test_sequential_builds_from_data_without_input():
     (lambda m: m.fit(X, Y + 1, verbose=0), r"labels must be integers in \[0, 3\)"),
     (lambda m: m.fit(X, Y - 0.5, verbose=0), "labels must be integers"),
     (lambda m: m.predict({"nope": X}, verbose=0), "expected keys"),
-], ids=["n_inputs", "shape", "dtype", "rows", "label_range", "label_fraction", "dict_keys"])
+    (lambda m: m.fit(ArrayDataset(X, Y), Y, verbose=0), "y must be None"),
+], ids=["n_inputs", "shape", "dtype", "rows", "label_range", "label_fraction", "dict_keys", "dataset_and_y"])
 def test_bad_input_raises_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call(compiled())

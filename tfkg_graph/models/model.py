@@ -408,6 +408,8 @@ class Model(Layer):
         batch_size = batch_size or 32
         spec_holder: list[TrainSpec | None] = [None]
         if data_mod.is_dataset(x):
+            if y is not None:
+                raise ValueError("y must be None when x is a dataset: the dataset yields the targets")
             if validation_split:
                 raise ValueError("validation_split needs arrays; pass validation_data with a dataset")
             train = data_mod.DatasetEpochs(x, self._dataset_converter(spec_holder, class_weight), steps_per_epoch)
@@ -548,6 +550,8 @@ class Model(Layer):
                  sample_weight: Any = None, steps: int | None = None, callbacks: Sequence[Any] | None = None,
                  return_dict: bool = False) -> Any:
         if data_mod.is_dataset(x):
+            if y is not None:
+                raise ValueError("y must be None when x is a dataset: the dataset yields the targets")
             val = self._eval_data(x, batch_size or 32, steps)
         else:
             val = self._eval_data((x, y, sample_weight), batch_size or 32, steps)
@@ -744,11 +748,8 @@ class _Hooks:
         self.predict_batch = self._wants("on_predict_batch_begin") or self._wants("on_predict_batch_end")
 
     def _wants(self, hook: str) -> bool:
-        for cb in self.callbacks:
-            method = getattr(type(cb), hook, None)
-            if method is not None and method.__qualname__.split(".")[0] != "Callback":
-                return True
-        return False
+        alias = _ALIASES.get(hook)
+        return any(_overrides(cb, hook) or (alias and _overrides(cb, alias)) for cb in self.callbacks)
 
     def set_params(self, params: dict[str, Any]) -> None:
         for cb in self.callbacks:
@@ -758,7 +759,21 @@ class _Hooks:
                 cb.params = params
 
     def call(self, hook: str, *args: Any) -> None:
+        alias = _ALIASES.get(hook)
         for cb in self.callbacks:
-            method = getattr(cb, hook, None)
+            if alias and _overrides(cb, alias) and not _overrides(cb, hook):
+                hook_of_cb = alias  # a Keras callback written against on_batch_begin/on_batch_end
+            else:
+                hook_of_cb = hook
+            method = getattr(cb, hook_of_cb, None)
             if method is not None:
                 method(*args)
+
+
+_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
+
+
+def _overrides(callback: Any, hook: str) -> bool:
+    """Whether the callback's class defines ``hook`` itself (not the no-op of the Callback base)."""
+    method = getattr(type(callback), hook, None)
+    return method is not None and method.__qualname__.split(".")[0] != "Callback"
