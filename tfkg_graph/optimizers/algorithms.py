@@ -1,7 +1,8 @@
 """SGD, Adam, AdamW, RMSprop, Adagrad, Adamax and Nadam with Keras 3's update formulas.
 
-SGD and Adam(W) use TF's fused ResourceApply* kernels, whose formulas are exactly Keras' (one op
-per variable); the others are written as plain math ops in Keras' own order of operations. Slot
+SGD uses TF's fused ResourceApply* kernels, whose formulas and rounding are exactly Keras' (one op
+per variable); the others are written as plain math ops in Keras' own order of operations (TF's
+fused Adam kernel rounds ``1 - beta`` differently and drifts from Keras by ~1e-7 per step). Slot
 values are computed once and used both for the slot assign and the variable update, which is what
 Keras' "assign the slot, then read it" sequence amounts to.
 """
@@ -52,15 +53,22 @@ class Adam(Optimizer):
         self.velocity_hats = self.add_slots(variables, ["velocity_hat"])[0] if self.amsgrad else []
 
     def update_step(self, grad: Tensor, var: Variable, step: Step, index: int) -> Operation:
+        # Plain ops in Keras' order and precision (TF's fused ResourceApplyAdam rounds differently and
+        # drifts ~1e-7 per step from Keras): alpha is shared by every variable of the step.
         dt = var.dtype
-        scalars = [step.power("beta_1_power", self.beta_1, dt), step.power("beta_2_power", self.beta_2, dt),
-                   step.lr(dt), step.scalar("beta_1", dt, self.beta_1), step.scalar("beta_2", dt, self.beta_2),
-                   step.scalar("epsilon", dt, self.epsilon), grad]
-        slots = [self.momentums[index].handle, self.velocities[index].handle]
+        alpha = step.scalar("alpha", dt, lambda: step.lr(dt) * math.sqrt(
+            1.0 - step.power("beta_2_power", self.beta_2, dt)) / (1.0 - step.power("beta_1_power", self.beta_1, dt)))
+        m, v = self.momentums[index], self.velocities[index]
+        m_value, v_value = m.value(), v.value()
+        new_m = m_value + (grad - m_value) * step.scalar("one_minus_beta_1", dt, 1 - self.beta_1)
+        new_v = v_value + (math.square(grad) - v_value) * step.scalar("one_minus_beta_2", dt, 1 - self.beta_2)
+        updates = [m.assign(new_m), v.assign(new_v)]
         if self.amsgrad:
-            return fused("ResourceApplyAdamWithAmsgrad",
-                         [var.handle, *slots, self.velocity_hats[index].handle, *scalars])
-        return fused("ResourceApplyAdam", [var.handle, *slots, *scalars], {"use_nesterov": False})
+            v_hat = self.velocity_hats[index]
+            new_v = math.maximum(v_hat.value(), new_v)
+            updates.append(v_hat.assign(new_v))
+        increment = (new_m * alpha) / (math.sqrt(new_v) + step.scalar("epsilon", dt, self.epsilon))
+        return _group(updates + [var.assign_sub(increment)])
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
@@ -199,8 +207,12 @@ class Nadam(Optimizer):
                                    lambda: 1.0 - step.power("beta_2_power", self.beta_2, dt))
         m, v = self.momentums[index], self.velocities[index]
         m_value, v_value = m.value(), v.value()
-        new_m = m_value + (grad - m_value) * step.scalar("one_minus_beta_1", dt, 1 - self.beta_1)
-        new_v = v_value + (math.square(grad) - v_value) * step.scalar("one_minus_beta_2", dt, 1 - self.beta_2)
+        # Keras' Nadam subtracts from beta cast to the variable dtype (Adam subtracts in float64)
+        one_minus_b1, one_minus_b2 = (
+            step.scalar(f"one_minus_{name}_in_dtype", dt, lambda b=b: 1.0 - math.scalar_like(grad, b))
+            for name, b in (("beta_1", self.beta_1), ("beta_2", self.beta_2)))
+        new_m = m_value + (grad - m_value) * one_minus_b1
+        new_v = v_value + (math.square(grad) - v_value) * one_minus_b2
         m_hat = u_t_1 * new_m / m_denominator + g_coefficient * grad / g_denominator
         v_hat = new_v / v_correction
         increment = m_hat * step.lr(dt) / (math.sqrt(v_hat) + step.scalar("epsilon", dt, self.epsilon))
