@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import math
 import re
 import shutil
@@ -872,7 +873,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         kind = "" if isinstance(e, InspectError) else f"{type(e).__name__}: "
         print(f"{PROG}: error: {kind}{e}", file=sys.stderr)
         return 2
-    print(json.dumps(result, indent=1) if args.json else text)
+    try:
+        print(json.dumps(result, indent=1) if args.json else text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `tfkg-inspect dot model | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return code
 
 
