@@ -206,6 +206,8 @@ CASES: dict[str, list[Case]] = {
     "Unpack": [C(lambda x: array.unstack(x, num=3, axis=1)[::2], away(2, 3, 2)),
                C(lambda x: array.unstack(x, num=2, axis=0), away(2, 3))],
     "Tile": [C(lambda x: array.tile(x, [2, 1, 3]), away(2, 3, 1))],
+    "Fill": [C(lambda x: array.fill([2, 3], x) * away(2, 3), away()),
+             C(lambda x, y: array.fill(array.shape(y), x) * y, away(), away(2, 3))],
     "Pad": [C(lambda x: array.pad(x, [[1, 0], [2, 1]]), away(2, 3))],
     "PadV2": [C(lambda x: array.pad(x, [[1, 0], [0, 2]], constant_values=1.5), away(2, 3))],
     "BroadcastTo": [C(lambda x: array.broadcast_to(x, [2, 3, 4]), away(3, 1)),

@@ -7,10 +7,11 @@ from . import _keras_objects
 from .graph.ops.state import (INITIALIZERS, Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform,
                               Initializer, LecunNormal, LecunUniform, Ones, RandomNormal, RandomUniform,
                               TruncatedNormal, VarianceScaling, Zeros)
+from .graph.ops.state import Orthogonal
 
 __all__ = ["Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Initializer", "LecunNormal",
            "LecunUniform", "Ones", "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling",
-           "Zeros", "get", "serialize", "deserialize"]
+           "Zeros", "get", "serialize", "deserialize", "Orthogonal"]
 
 _KNOWN: dict[str, type] = {**INITIALIZERS, **{cls.__name__: cls for cls in INITIALIZERS.values()}}
 

@@ -176,3 +176,8 @@ def _broadcast_to(op, grad):
 def _segment_sum(op, grad):
     return [array.gather(grad, op.inputs[1]), None, None]
 
+
+
+@register("Fill")
+def _fill(op, grad):
+    return [None, math.reduce_sum(grad)]  # every element is the scalar value

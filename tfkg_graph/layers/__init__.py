@@ -4,6 +4,7 @@ from .convolutional import Conv1D, Conv2D
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Reshape
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .normalization import BatchNormalization, LayerNormalization
+from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
                       GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
 
@@ -12,6 +13,8 @@ LAYERS: dict[str, type] = {cls.__name__: cls for cls in (
     Maximum, Minimum, Concatenate, BatchNormalization, LayerNormalization, GlobalAveragePooling1D,
     GlobalMaxPooling1D, Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
     GlobalAveragePooling2D, GlobalMaxPooling2D)}
+
+LAYERS.update({cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Bidirectional)})
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import inspect
 import itertools
 import re
+import warnings
+import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -24,6 +26,20 @@ LOSSES = "layer_losses"        # graph collection: activity-regularization losse
 _name_counts: dict[str, int] = {}
 _node_ids = itertools.count()
 _seed: list[int | None] = [None]
+
+
+_masks: "weakref.WeakKeyDictionary[Graph, dict[Tensor, Tensor]]" = weakref.WeakKeyDictionary()
+
+
+def get_keras_mask(tensor: Any) -> Tensor | None:
+    """The boolean (batch, steps) mask a layer attached to ``tensor`` (Keras' ``backend.get_keras_mask``)."""
+    return _masks.get(tensor.graph, {}).get(tensor) if isinstance(tensor, Tensor) else None
+
+
+def set_keras_mask(tensor: Tensor, mask: Tensor | None) -> None:
+    """Attaches ``mask`` to ``tensor``; the next layer's ``call(mask=...)`` and ``compute_mask`` receive it."""
+    if mask is not None:
+        _masks.setdefault(tensor.graph, {})[tensor] = mask
 
 
 def clear_session() -> None:
@@ -269,6 +285,8 @@ class Layer:
         self._nodes: list[Node] = []
         self._owner: Any = None  # weakref to the last model built over this layer
         self._call_has_training = "training" in inspect.signature(self.call).parameters
+        self._call_has_mask = "mask" in inspect.signature(self.call).parameters
+        self._warned_mask = False
 
     # -- weights ---------------------------------------------------------------------------------
     def add_weight(self, shape: Sequence[int] = (), initializer: Any = None, dtype: Any = None,
@@ -342,8 +360,14 @@ class Layer:
         loss.graph.add_to_collection(LOSSES, loss)
 
     # -- to override ---------------------------------------------------------------------------
+    supports_masking = False  # True: the input mask passes through to the outputs (Keras' attribute)
+
     def build(self, input_shape: Any) -> None:
         self.built = True
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """The mask of the outputs: the input's when the layer supports masking (Keras' default)."""
+        return previous_mask if self.supports_masking else None
 
     def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         return inputs
@@ -393,8 +417,23 @@ class Layer:
         call_kwargs = dict(kwargs)
         if self._call_has_training:
             call_kwargs["training"] = bool(training)
+        first = args[0] if args else next(iter(kwargs.values()))
+        masks = map_structure(get_keras_mask, first)
+        has_mask = any(m is not None for m in flatten(masks))
+        if has_mask and self._call_has_mask and call_kwargs.get("mask") is None:
+            call_kwargs["mask"] = masks
         with graph.name_scope(graph.scope_prefix + self.name + "/"):
             outputs = self.call(*args, **call_kwargs)
+            if self.supports_masking:
+                out_list = flatten(outputs)
+                out_masks = self.compute_mask(first, masks if has_mask else None)
+                out_masks = out_masks if isinstance(out_masks, (list, tuple)) else [out_masks] * len(out_list)
+                for out, mask in zip(out_list, out_masks):
+                    set_keras_mask(out, mask)
+            elif has_mask and not self._warned_mask:
+                self._warned_mask = True
+                warnings.warn(f"layer {self.name!r} ({type(self).__name__}) got a masked input but does not "
+                              "support masking: the mask is dropped and downstream layers will not see it")
             if self.activity_regularizer is not None:
                 from ..graph.ops import array, math
                 for out in flatten(outputs):  # Keras 3 divides by the batch size

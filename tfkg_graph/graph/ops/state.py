@@ -188,6 +188,31 @@ class VarianceScaling(Initializer):
         return _random("RandomUniform", shape, dt, self.seed, g) * (2 * limit) - limit
 
 
+class Orthogonal(Initializer):
+    """Keras' orthogonal matrix (QR of a standard normal one, columns sign-corrected by diag(R)), times
+    ``gain``; built in the graph from TF's Qr op so it follows the graph's seeds like the other randoms."""
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None):
+        self.gain, self.seed = gain, seed
+
+    def __call__(self, shape, dtype="float32", graph=None):
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal initializer needs a shape of rank >= 2, got {tuple(shape)}")
+        g = graph or get_default_graph()
+        rows, cols = int(np.prod(shape[:-1])), int(shape[-1])
+        flat = (max(rows, cols), min(rows, cols))
+        normal = _random("RandomStandardNormal", flat, dtypes.as_dtype(dtype), self.seed, g)
+        q, r = g.create_op("Qr", [normal], {"full_matrices": False}, name="Qr").outputs
+        eye = constant(np.eye(flat[1], dtype=dtypes.to_numpy(dtypes.as_dtype(dtype))), graph=g, name="eye")
+        diag_sign = g.create_op("Sign", [g.create_op("Sum", [r * eye, constant(np.int32(0), graph=g)],
+                                                     {"keep_dims": False}).outputs[0]], {}).outputs[0]
+        q = q * diag_sign
+        if rows < cols:
+            q = g.create_op("Transpose", [q, constant(np.array([1, 0], np.int32), graph=g)], {}).outputs[0]
+        q = g.create_op("Reshape", [q, constant(np.asarray(shape, np.int32), graph=g)], {}).outputs[0]
+        return q * self.gain
+
+
 def _scaled(name: str, scale: float, mode: str, distribution: str) -> type:
     def __init__(self, seed: int | None = None):
         VarianceScaling.__init__(self, scale, mode, distribution, seed)
@@ -210,6 +235,7 @@ INITIALIZERS: dict[str, type] = {
     "random_normal": RandomNormal, "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
     "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
     "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
+    "orthogonal": Orthogonal,
 }
 
 

@@ -1,0 +1,402 @@
+"""SimpleRNN, LSTM, GRU and Bidirectional (Keras 3 names, arguments, defaults, gate order and weights).
+
+The time loop is a static unroll over the known sequence length: the input projection of every step is
+one MatMul, then each step is a handful of MatMul/Split/Sigmoid/Tanh/Mul ops, so gradients come from
+the ordinary registry (no While loop). Masks (``Embedding(mask_zero=True)``) follow Keras' TF backend:
+at a masked step the states and the output of the previous step are carried through (SelectV2), and
+with ``zero_output_for_mask`` the masked outputs are zeros. Weights are named like Keras' cell weights
+(``lstm/lstm_cell/kernel``). ``unroll`` is accepted and ignored (we always unroll); ``stateful`` is not
+supported. Dropout uses one mask per call for the inputs and one for the recurrent state, shared by
+every gate and step.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..graph import Tensor
+from ..graph.ops import array, constants, math
+from ..graph.ops.state import Initializer
+from ..runtime import dtypes
+from .base import (Layer, flatten, get_activation, get_constraint, get_initializer, get_regularizer,
+                   serialize)
+
+
+def _dropout_mask(like: Tensor, rate: float, seed: int | None) -> Tensor:
+    """A (batch, features) keep-mask scaled by 1/(1-rate), drawn once per call like Keras' RNN cells."""
+    graph = like.graph
+    s1, s2 = graph.next_seed()
+    uniform = graph.create_op("RandomUniform", [array.shape(like)], {
+        "dtype": like.dtype, "seed": s1 if seed is None else int(seed), "seed2": s2}).outputs[0]
+    return math.cast(math.greater_equal(uniform, rate), like.dtype) * (1.0 / (1.0 - rate))
+
+
+class _UnitForgetBias(Initializer):
+    """LSTM bias blocks [i, f, c, o]: ``init`` everywhere except ones for the forget gate."""
+
+    def __init__(self, init: Initializer):
+        self.init = init
+
+    def __call__(self, shape, dtype="float32", graph=None):
+        units = shape[0] // 4
+        return array.concat([self.init((units,), dtype), array.ones((units,), dtype),
+                             self.init((2 * units,), dtype)], 0)
+
+
+class _RNN(Layer):
+    """The shared recurrent layer: arguments, weights, the unrolled loop, masks and outputs.
+
+    Subclasses give ``gates`` (kernel columns per unit), ``state_count``, the cell name, and ``_step``:
+    (projected input of one step, states) -> new states, whose first entry is the step's output.
+    """
+
+    gates = 1
+    state_count = 1
+    cell_name = "cell"
+    supports_masking = True
+
+    def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", recurrent_initializer: Any = "orthogonal",
+                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 recurrent_constraint: Any = None, bias_constraint: Any = None, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0, seed: int | None = None, return_sequences: bool = False,
+                 return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
+                 unroll: bool = False, zero_output_for_mask: bool = False, **kwargs: Any):
+        kwargs.pop("use_cudnn", None)
+        kwargs.pop("implementation", None)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if int(units) < 1:
+            raise ValueError(f"{type(self).__name__} units must be a positive integer, got {units!r}")
+        if stateful:
+            raise NotImplementedError(f"{type(self).__name__}(stateful=True) is not supported")
+        self.units = int(units)
+        self.activation = get_activation(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = get_initializer(kernel_initializer)
+        self.recurrent_initializer = get_initializer(recurrent_initializer)
+        self.bias_initializer = get_initializer(bias_initializer)
+        self.kernel_regularizer = get_regularizer(kernel_regularizer)
+        self.recurrent_regularizer = get_regularizer(recurrent_regularizer)
+        self.bias_regularizer = get_regularizer(bias_regularizer)
+        self.kernel_constraint = get_constraint(kernel_constraint)
+        self.recurrent_constraint = get_constraint(recurrent_constraint)
+        self.bias_constraint = get_constraint(bias_constraint)
+        self.dropout = min(1.0, max(0.0, float(dropout)))
+        self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
+        self.seed = seed
+        self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
+        self.go_backwards, self.stateful, self.unroll = bool(go_backwards), False, bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+
+    # -- weights -------------------------------------------------------------------------------------------
+    def _bias_shape(self) -> tuple[int, ...]:
+        return (self.gates * self.units,)
+
+    def _bias_initializer(self) -> Any:
+        return self.bias_initializer
+
+    def build(self, input_shape):
+        if len(input_shape) != 3 or input_shape[-1] is None:
+            raise ValueError(f"{type(self).__name__} ({self.name}) expects inputs of shape (batch, steps, "
+                             f"features) with known features, got {input_shape}")
+        width = self.gates * self.units
+        self.kernel = self.add_weight((input_shape[-1], width), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                                      name=f"{self.cell_name}/kernel")
+        self.recurrent_kernel = self.add_weight((self.units, width), self.recurrent_initializer,
+                                                regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint,
+                                                name=f"{self.cell_name}/recurrent_kernel")
+        self.bias = self.add_weight(self._bias_shape(), self._bias_initializer(), regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint,
+                                    name=f"{self.cell_name}/bias") if self.use_bias else None
+
+    # -- the loop --------------------------------------------------------------------------------------------
+    def _input_bias(self) -> Tensor | None:
+        return self.bias.value() if self.bias is not None else None
+
+    def _project(self, sequences: Tensor, steps: int, training: bool) -> list[Tensor]:
+        """``x_t @ kernel + input bias`` for every step in one MatMul, split into steps."""
+        features = sequences.shape[-1]
+        if training and 0 < self.dropout < 1:
+            sequences = sequences * array.expand_dims(
+                _dropout_mask(array.unstack(sequences, steps, axis=1)[0], self.dropout, self.seed), 1)
+        flat = math.matmul(array.reshape(sequences, [-1, features]), self.kernel.value())
+        bias = self._input_bias()
+        if bias is not None:
+            flat = flat + bias
+        return array.unstack(array.reshape(flat, [-1, steps, self.gates * self.units]), steps, axis=1)
+
+    def _step(self, x: Tensor, states: list[Tensor], recurrent: dict[str, Tensor]) -> list[Tensor]:
+        raise NotImplementedError
+
+    def _recurrent_weights(self) -> dict[str, Tensor]:
+        """Weights read once before the loop (reads and slices are not repeated per step)."""
+        return {"kernel": self.recurrent_kernel.value()}
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        steps = sequences.shape[1] if sequences.rank == 3 else None
+        if steps is None:
+            raise ValueError(f"{type(self).__name__} ({self.name}) needs a known number of steps (it is "
+                             f"unrolled): give Input a full shape, got {sequences.shape}")
+        xs = self._project(sequences, steps, training)
+        if initial_state is None:
+            zeros = array.fill(array.stack([array.shape(sequences)[0], constants.constant(self.units, "int32")]),
+                               constants.constant(0, sequences.dtype))
+            states = [zeros] * self.state_count
+        else:
+            states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+            if len(states) != self.state_count:
+                raise ValueError(f"{type(self).__name__} ({self.name}) takes {self.state_count} initial "
+                                 f"state(s), got {len(states)}")
+        step_masks = None
+        if mask is not None:
+            mask = flatten(mask)[0]
+            if mask.dtype != dtypes.BOOL:
+                mask = math.cast(mask, "bool")
+            step_masks = [array.expand_dims(m, -1) for m in array.unstack(mask, steps, axis=1)]
+        order = list(range(steps))[::-1] if self.go_backwards else list(range(steps))
+        recurrent_drop = (_dropout_mask(states[0], self.recurrent_dropout, self.seed)
+                          if training and 0 < self.recurrent_dropout < 1 else None)
+        recurrent = self._recurrent_weights()
+        outputs: list[Tensor] = []
+        output = None
+        for t in order:
+            h = states[0] * recurrent_drop if recurrent_drop is not None else states[0]
+            new_states = self._step(xs[t], [h, *states[1:]], recurrent)
+            new_output = new_states[0]
+            if step_masks is not None:
+                keep = step_masks[t]
+                previous = output if output is not None else array.zeros_like(new_output)
+                new_output = math.select(keep, new_output, previous)
+                new_states = [math.select(keep, new, old) for new, old in zip(new_states, states)]
+            states, output = new_states, new_output
+            outputs.append(output)
+        if step_masks is not None and self.zero_output_for_mask:
+            zeros = array.zeros_like(output)
+            outputs = [math.select(step_masks[t], out, zeros) for t, out in zip(order, outputs)]
+            output = outputs[-1]
+        result = array.stack(outputs, axis=1) if self.return_sequences else output
+        return [result, *states] if self.return_state else result
+
+    def compute_mask(self, inputs, previous_mask=None):
+        output_mask = flatten(previous_mask)[0] if self.return_sequences and previous_mask is not None else None
+        return [output_mask] + [None] * self.state_count if self.return_state else output_mask
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": serialize(self.activation),
+                "use_bias": self.use_bias, "kernel_initializer": serialize(self.kernel_initializer),
+                "recurrent_initializer": serialize(self.recurrent_initializer),
+                "bias_initializer": serialize(self.bias_initializer),
+                "kernel_regularizer": serialize(self.kernel_regularizer),
+                "recurrent_regularizer": serialize(self.recurrent_regularizer),
+                "bias_regularizer": serialize(self.bias_regularizer),
+                "kernel_constraint": serialize(self.kernel_constraint),
+                "recurrent_constraint": serialize(self.recurrent_constraint),
+                "bias_constraint": serialize(self.bias_constraint), "dropout": self.dropout,
+                "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
+                "return_sequences": self.return_sequences, "return_state": self.return_state,
+                "go_backwards": self.go_backwards, "stateful": self.stateful, "unroll": self.unroll,
+                "zero_output_for_mask": self.zero_output_for_mask}
+
+
+class SimpleRNN(_RNN):
+    """``h_t = activation(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel)``."""
+
+    cell_name = "simple_rnn_cell"
+
+    def _step(self, x, states, recurrent):
+        return [self.activation(x + math.matmul(states[0], recurrent["kernel"]))]
+
+    def get_config(self):
+        return {k: v for k, v in super().get_config().items() if k != "seed"}  # Keras leaves it out too
+
+
+class LSTM(_RNN):
+    """Keras gate order i, f, c, o in the kernel columns; ``unit_forget_bias`` starts the forget bias at 1."""
+
+    gates = 4
+    state_count = 2
+    cell_name = "lstm_cell"
+
+    def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
+                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 unit_forget_bias: bool = True, **kwargs: Any):
+        super().__init__(units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
+                         recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer, **kwargs)
+        self.recurrent_activation = get_activation(recurrent_activation)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def _bias_initializer(self):
+        return _UnitForgetBias(self.bias_initializer) if self.unit_forget_bias else self.bias_initializer
+
+    def _step(self, x, states, recurrent):
+        h, c = states
+        i, f, g, o = array.split(x + math.matmul(h, recurrent["kernel"]), 4, axis=1)
+        c = self.recurrent_activation(f) * c + self.recurrent_activation(i) * self.activation(g)
+        return [self.recurrent_activation(o) * self.activation(c), c]
+
+    def get_config(self):
+        return {**super().get_config(), "recurrent_activation": serialize(self.recurrent_activation),
+                "unit_forget_bias": self.unit_forget_bias}
+
+
+class GRU(_RNN):
+    """Keras gate order z, r, h; ``reset_after=True`` (the default) keeps a second bias row for the
+    recurrent projection and applies the reset gate after the recurrent MatMul."""
+
+    gates = 3
+    cell_name = "gru_cell"
+
+    def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
+                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 reset_after: bool = True, **kwargs: Any):
+        super().__init__(units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
+                         recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer, **kwargs)
+        self.recurrent_activation = get_activation(recurrent_activation)
+        self.reset_after = bool(reset_after)
+
+    def _bias_shape(self):
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def _input_bias(self):
+        if self.bias is None:
+            return None
+        return self.bias.value()[0] if self.reset_after else self.bias.value()
+
+    def _recurrent_weights(self):
+        kernel = self.recurrent_kernel.value()
+        if self.reset_after:
+            return {"kernel": kernel, "bias": self.bias.value()[1] if self.bias is not None else None}
+        return {"gates": kernel[:, :2 * self.units], "candidate": kernel[:, 2 * self.units:]}
+
+    def _step(self, x, states, recurrent):
+        h = states[0]
+        x_z, x_r, x_h = array.split(x, 3, axis=1)
+        if self.reset_after:
+            inner = math.matmul(h, recurrent["kernel"])
+            if recurrent["bias"] is not None:
+                inner = inner + recurrent["bias"]
+            r_z, r_r, r_h = array.split(inner, 3, axis=1)
+            z = self.recurrent_activation(x_z + r_z)
+            r = self.recurrent_activation(x_r + r_r)
+            candidate = self.activation(x_h + r * r_h)
+        else:
+            r_z, r_r = array.split(math.matmul(h, recurrent["gates"]), 2, axis=1)
+            z = self.recurrent_activation(x_z + r_z)
+            r = self.recurrent_activation(x_r + r_r)
+            candidate = self.activation(x_h + math.matmul(r * h, recurrent["candidate"]))
+        return [z * h + (1.0 - z) * candidate]
+
+    def get_config(self):
+        return {**super().get_config(), "recurrent_activation": serialize(self.recurrent_activation),
+                "reset_after": self.reset_after}
+
+
+_MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+
+
+class Bidirectional(Layer):
+    """Runs a copy of ``layer`` forwards (``forward_<name>``) and one backwards (``backward_<name>``)
+    and merges their outputs; the backward sequence is flipped back into time order first."""
+
+    supports_masking = True
+
+    def __init__(self, layer: _RNN, merge_mode: str | None = "concat", weights: Any = None,
+                 backward_layer: _RNN | None = None, **kwargs: Any):
+        if not isinstance(layer, _RNN):
+            raise ValueError(f"Bidirectional wraps a recurrent layer (SimpleRNN, LSTM, GRU), got {layer!r}")
+        if merge_mode not in _MERGE_MODES:
+            raise ValueError(f"Bidirectional merge_mode must be one of {_MERGE_MODES}, got {merge_mode!r}")
+        super().__init__(**kwargs)
+        config = layer.get_config()
+        forward_name = "forward_" + layer.name.removeprefix("forward_")
+        self.forward_layer = type(layer).from_config({**config, "name": forward_name})
+        if backward_layer is None:
+            backward_name = "backward_" + layer.name.removeprefix("backward_")
+            backward_layer = type(layer).from_config({**config, "name": backward_name, "go_backwards": True})
+        self.backward_layer = backward_layer
+        if self.forward_layer.go_backwards == self.backward_layer.go_backwards:
+            raise ValueError("Bidirectional: the forward and backward layers need different go_backwards values")
+        for attr in ("return_sequences", "return_state"):
+            if getattr(self.forward_layer, attr) != getattr(self.backward_layer, attr):
+                raise ValueError(f"Bidirectional: the forward and backward layers differ in {attr}")
+        for sub in (self.forward_layer, self.backward_layer):  # as Keras: zeros at masked steps of sequences
+            sub.zero_output_for_mask = sub.return_sequences
+        self.merge_mode = merge_mode
+        self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
+        if weights:
+            half = len(weights) // 2
+            self.forward_layer.set_weights(weights[:half])
+            self.backward_layer.set_weights(weights[half:])
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for sub in (getattr(self, "forward_layer", None), getattr(self, "backward_layer", None)):
+            if sub is not None:
+                sub.trainable = bool(value)
+
+    @property
+    def trainable_weights(self):
+        return self.forward_layer.trainable_weights + self.backward_layer.trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        return self.forward_layer.non_trainable_weights + self.backward_layer.non_trainable_weights
+
+    @property
+    def weights(self):
+        return self.forward_layer.weights + self.backward_layer.weights
+
+    def count_params(self) -> int:
+        return self.forward_layer.count_params() + self.backward_layer.count_params()
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        fwd_state = bwd_state = None
+        if initial_state is not None:
+            half = len(initial_state) // 2
+            fwd_state, bwd_state = list(initial_state[:half]), list(initial_state[half:])
+        y = self.forward_layer.call_in_graph((sequences,), {"initial_state": fwd_state, "mask": mask}, training)
+        y_rev = self.backward_layer.call_in_graph((sequences,), {"initial_state": bwd_state, "mask": mask},
+                                                  training)
+        states: list[Tensor] = []
+        if self.return_state:
+            states = list(y[1:]) + list(y_rev[1:])
+            y, y_rev = y[0], y_rev[0]
+        if self.return_sequences:
+            y_rev = array.stack(array.unstack(y_rev, axis=1)[::-1], axis=1)
+        merged = {"concat": lambda: array.concat([y, y_rev], -1), "sum": lambda: y + y_rev,
+                  "ave": lambda: (y + y_rev) / 2.0, "mul": lambda: y * y_rev,
+                  None: lambda: [y, y_rev]}[self.merge_mode]()
+        if not self.return_state:
+            return merged
+        return (merged if self.merge_mode is None else [merged]) + states
+
+    def compute_mask(self, inputs, previous_mask=None):
+        mask = flatten(previous_mask)[0] if previous_mask is not None else None
+        output_mask = mask if self.return_sequences else None
+        outputs = [output_mask, output_mask] if self.merge_mode is None else [output_mask]
+        if self.return_state:
+            return outputs + [None] * (2 * self.forward_layer.state_count)
+        return outputs if self.merge_mode is None else output_mask
+
+    def get_config(self):
+        from . import serialize as serialize_layer
+        return {**super().get_config(), "merge_mode": self.merge_mode,
+                "layer": serialize_layer(self.forward_layer), "backward_layer": serialize_layer(self.backward_layer)}
+
+    @classmethod
+    def from_config(cls, config):
+        from . import deserialize
+        config = dict(config)
+        config["layer"] = deserialize(config["layer"])
+        if config.get("backward_layer") is not None:
+            config["backward_layer"] = deserialize(config["backward_layer"])
+        return cls(**config)
