@@ -231,3 +231,30 @@ def test_dropout_only_changes_training_and_gradients_flow():
     before = m.get_weights()
     m.fit(FLOATS, Y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
     assert all(not np.array_equal(a, b) for a, b in zip(before, m.get_weights()))
+
+
+def _example(name: str):
+    import importlib.util
+    import pathlib
+    import sys
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "text" / f"{name}.py"
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec = importlib.util.spec_from_file_location(f"text_{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
+    return module
+
+
+def test_text_example_csv_is_the_generators_output(tmp_path):
+    make_reviews = _example("make_reviews")
+    regenerated = make_reviews.write(str(tmp_path / "reviews.csv"))
+    assert open(regenerated, "rb").read() == open(make_reviews.PATH, "rb").read()
+
+
+def test_text_example_trains_to_its_documented_accuracy():
+    results = _example("train").main(epochs=8, verbose=0)
+    assert results["accuracy"] >= 0.9
+    assert results["auc"] >= 0.9 and 0.0 <= results["specificity_at_sensitivity"] <= 1.0
