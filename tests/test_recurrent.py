@@ -258,3 +258,22 @@ def test_text_example_trains_to_its_documented_accuracy():
     results = _example("train").main(epochs=8, verbose=0)
     assert results["accuracy"] >= 0.9
     assert results["auc"] >= 0.9 and 0.0 <= results["specificity_at_sensitivity"] <= 1.0
+
+
+def test_checkpoint_paths_restore_into_keras_and_saved_model_round_trips(tmp_path, tf):
+    """save_weights writes Keras' object paths (``_operations/2/forward_layer/cell/kernel``): TF's
+    tf.train.Checkpoint restores it into the Keras model; model.save/load_model predicts the same."""
+    def build(L, M):
+        inputs = L.Input((STEPS,), dtype="int32")
+        x = L.Bidirectional(L.GRU(4, return_sequences=True))(L.Embedding(VOCAB, 3)(inputs))
+        return M.Model(inputs, L.Dense(1, activation="sigmoid")(L.LSTM(2)(x)))
+    ours, theirs = build(layers, tfkg_graph.models), build(keras.layers, keras)
+    ours.set_weights([RNG.normal(size=w.shape).astype("float32") for w in ours.weights])
+    prefix = ours.save_weights(str(tmp_path / "ckpt"))
+    tf.train.Checkpoint(theirs).restore(prefix).expect_partial()
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    ours.save(str(tmp_path / "model"))
+    reloaded = tfkg_graph.models.load_model(str(tmp_path / "model"))
+    np.testing.assert_allclose(reloaded.predict(TOKENS, verbose=0), theirs.predict(TOKENS, verbose=0),
+                               rtol=RTOL, atol=ATOL)

@@ -179,6 +179,10 @@ class _RNN(Layer):
         result = array.stack(outputs, axis=1) if self.return_sequences else output
         return [result, *states] if self.return_state else result
 
+    def keras_weight_path(self, weight) -> str:
+        """Where Keras 3 tracks the weight inside the layer object (checkpoint paths): ``cell/kernel``."""
+        return "cell/" + weight.name.rsplit("/", 1)[-1]
+
     def compute_mask(self, inputs, previous_mask=None):
         output_mask = flatten(previous_mask)[0] if self.return_sequences and previous_mask is not None else None
         return [output_mask] + [None] * self.state_count if self.return_state else output_mask
@@ -357,6 +361,10 @@ class Bidirectional(Layer):
 
     def count_params(self) -> int:
         return self.forward_layer.count_params() + self.backward_layer.count_params()
+
+    def keras_weight_path(self, weight) -> str:
+        side = "forward_layer" if weight.layer is self.forward_layer else "backward_layer"
+        return f"{side}/{weight.layer.keras_weight_path(weight)}"
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         fwd_state = bwd_state = None

@@ -36,7 +36,9 @@ def keras_object_paths(model: Any) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for i, layer in enumerate(layers):
         for w in layer.weights:
-            out[w.path] = [f"{prefix}/{i + offset}/{_KERAS_PRIVATE.get(w.name, w.name)}"]
+            attr = (layer.keras_weight_path(w) if hasattr(layer, "keras_weight_path")  # nested: rnn cells
+                    else _KERAS_PRIVATE.get(w.name, w.name))
+            out[w.path] = [f"{prefix}/{i + offset}/{attr}"]
     return out
 
 

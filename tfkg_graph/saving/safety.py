@@ -19,7 +19,7 @@ ReluGrad Rint Round Rsqrt RsqrtGrad Selu SeluGrad Sigmoid SigmoidGrad Sign Sin S
 SoftmaxCrossEntropyWithLogits Softplus SoftplusGrad Softsign SoftsignGrad
 SparseSoftmaxCrossEntropyWithLogits Sqrt SqrtGrad Square SquaredDifference StatelessRandomNormal
 StatelessRandomUniform StatelessTruncatedNormal Sub Sum Tan Tanh TanhGrad TopKV2 TruncateDiv TruncateMod
-TruncatedNormal Xdivy Xlog1py Xlogy Zeta"""
+TruncatedNormal Xdivy Xlog1py Xlogy Zeta Qr"""
 _NN = """AvgPool AvgPool3D AvgPoolGrad Conv2D Conv2DBackpropFilter Conv2DBackpropInput Conv3D
 Conv3DBackpropFilterV2 Conv3DBackpropInputV2 DepthwiseConv2dNative DepthwiseConv2dNativeBackpropFilter
 DepthwiseConv2dNativeBackpropInput Dilation2D FusedBatchNorm FusedBatchNormGrad FusedBatchNormGradV3
