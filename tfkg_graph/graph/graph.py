@@ -120,7 +120,7 @@ class Graph:
         self._by_name: dict[str, Operation] = {}
         self._name_counts: dict[str, int] = {}
         self._scope: list[str] = []
-        self._device: list[str | Callable[[str], str]] = []
+        self._device: list[str | Callable[[str, str], str]] = []
         self._control: list[list[Operation]] = []
         self.seed = seed
         self._op_seed = 0
@@ -155,9 +155,9 @@ class Graph:
         return self._scope[-1] + "/" if self._scope else ""
 
     @contextlib.contextmanager
-    def device(self, device: str | Callable[[str], str] | None) -> Iterator[None]:
-        """Places ops created inside on ``device``; a function ``op_type -> device`` places by type
-        (e.g. variables on a parameter server, compute on the worker)."""
+    def device(self, device: str | Callable[[str, str], str] | None) -> Iterator[None]:
+        """Places ops created inside on ``device``; a function ``(op_type, node_name) -> device`` places
+        by type and name (e.g. variables and their optimizer slots on one parameter server)."""
         self._device.append(device or "")
         try:
             yield
@@ -236,7 +236,7 @@ class Graph:
         control = [op for ops in self._control for op in ops]
         device = next((d for d in reversed(self._device) if d), "")
         if callable(device):
-            device = device(op_type)
+            device = device(op_type, name)
         op = Operation(self, name, op_type, [t for g in groups for t in g], attr_protos, device,
                        list(dict.fromkeys(control)))
         op.input_groups = groups

@@ -20,7 +20,7 @@ from ..layers.base import InputLayer, KerasTensor, Layer, Node, flatten, map_str
 from ..callbacks.progbar import Progbar
 from ..runtime import dtypes, errors
 from . import data as data_mod
-from .runtime import ModelRuntime, TrainSpec
+from .runtime import ModelRuntime, TrainSpec, current_strategy
 
 
 class Model(Layer):
@@ -36,6 +36,8 @@ class Model(Layer):
         self._spec: TrainSpec | None = None
         self.stop_training = False
         self.history: Any = None
+        self._distribute_strategy = current_strategy()
+        self._initial_epoch: int | None = None  # set by a restoring callback (distribute.BackupAndRestore)
         self._shuffle_rng = np.random.default_rng(layer_base.random_seed())
         self._inputs: list[KerasTensor] = []
         self._outputs: list[KerasTensor] = []
@@ -197,6 +199,11 @@ class Model(Layer):
         return compiled["optimizer"] if compiled else None
 
     @property
+    def distribute_strategy(self) -> Any:
+        """The ``distribute`` strategy whose ``scope()`` the model was created or compiled in (or None)."""
+        return self._distribute_strategy
+
+    @property
     def runtime(self) -> ModelRuntime:
         """The model's graph, session and prepared callables (built on first use)."""
         return self._ensure_runtime()
@@ -262,6 +269,7 @@ class Model(Layer):
             "weights": weights,
         }
         self._spec = None
+        self._distribute_strategy = current_strategy() or self._distribute_strategy
         self.compiled = True
 
     def _per_output(self, value: Any, what: str) -> list[Any]:
@@ -430,6 +438,7 @@ class Model(Layer):
         progbar = _Progress(steps, verbose)
         self.stop_training = False
         hooks.call("on_train_begin", None)
+        initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
         epoch_logs: dict[str, float] = {}
         nan_reported = False
         for epoch in range(initial_epoch, epochs):

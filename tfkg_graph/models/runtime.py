@@ -26,6 +26,13 @@ from ..runtime import Session, SessionConfig
 # caller's thread is no worse even for big models; with many cores the pools win for such matmuls.
 SMALL_MODEL_PARAMS = 200_000
 
+# Open ``distribute`` strategy scopes, innermost last: models compiled inside one train through it.
+STRATEGY_STACK: list[Any] = []
+
+
+def current_strategy() -> Any:
+    return STRATEGY_STACK[-1] if STRATEGY_STACK else None
+
 
 @dataclass
 class TrainSpec:
@@ -57,7 +64,8 @@ class ModelRuntime:
         self.model, self.spec = model, spec
         self.graph = g = Graph(seed=seed)
         weights = model.weights
-        with g.as_default():
+        strategy = getattr(model, "distribute_strategy", None)
+        with g.as_default(), g.device(strategy.variable_device if strategy else None):
             self.inputs = [constants.placeholder(kt.dtype, kt.shape, name=name)
                            for kt, name in zip(model.inputs, model.input_names)]
             self.variables = {id(w): w.bind(g) for w in weights}
@@ -79,7 +87,7 @@ class ModelRuntime:
         if config is None:
             config = (SessionConfig(intra_op_threads=1, inter_op_threads=-1) if params <= SMALL_MODEL_PARAMS
                       else SessionConfig())
-        self.session = Session(g, config=config)
+        self.session = strategy.open_session(g, config) if strategy else Session(g, config=config)
         self.session.run(targets=[self.init.name])
         self.predict_fn = self.session.make_callable([t.name for t in self.inputs], [t.name for t in self.outputs])
         if spec is not None:
@@ -93,7 +101,8 @@ class ModelRuntime:
     # -- building -------------------------------------------------------------------------------------
     def _build_training(self, model: Any, spec: TrainSpec, g: Graph) -> None:
         differs = any(layer._call_has_training for layer in model.layers)
-        if differs:
+        strategy = getattr(model, "distribute_strategy", None)  # builds its own replicated training passes
+        if differs and strategy is None:
             losses_before = len(g.collections.get(LOSSES, []))
             with g.name_scope("training"):
                 train_outputs = model.run_graph(self.inputs, training=True)
@@ -108,19 +117,24 @@ class ModelRuntime:
             self.targets.append(constants.placeholder("float32", (None, *spec.target_shapes[i]), name=f"{name}_target"))
             self.sample_weights.append(constants.placeholder("float32", (None,), name=f"{name}_sample_weight"))
         trainable = [w for w in model.weights if w.trainable]
+        variables = [self.variables[id(w)] for w in trainable]
         with g.name_scope("loss"):
             regularization = [w.regularizer(self.variables[id(w)].value()) for w in trainable
                               if w.regularizer is not None]
-            train_loss = self._loss(spec, train_outputs, regularization + train_losses)
-        self.train_step = _StepGraph(*train_loss, self._metric_inputs(spec, train_outputs, "metrics"))
-        if differs:
+            if strategy is None:
+                train_loss = self._loss(spec, train_outputs, regularization + train_losses)
+        if strategy is None:
+            self.train_step = _StepGraph(*train_loss, self._metric_inputs(spec, train_outputs, "metrics"))
+        else:
+            self.train_step, grads, updates = strategy.build_train_step(self, spec, regularization, variables)
+        if differs or strategy is not None:
             with g.name_scope("loss/"), g.name_scope("test"):
                 test_loss = self._loss(spec, self.outputs, regularization + self.inference_losses)
             self.test_step = _StepGraph(*test_loss, self._metric_inputs(spec, self.outputs, "metrics/test/"))
         else:
             self.test_step = self.train_step
-        variables = [self.variables[id(w)] for w in trainable]
-        grads = gradients(self.train_step.total, variables)
+        if strategy is None:
+            grads = gradients(self.train_step.total, variables)
         pairs = [(grad, var) for grad, var in zip(grads, variables) if grad is not None]
         if not pairs:
             raise ValueError("no trainable weight receives a gradient from the loss: nothing to train")
@@ -139,12 +153,16 @@ class ModelRuntime:
                         constraint_ops.append(var.assign(w.constraint(var.value()), name="constrain"))
         self.train_op = array.group([apply_op, *updates, *constraint_ops], name="train")
 
-    def _loss(self, spec: TrainSpec, outputs: list[Tensor], extra_losses: list[Tensor]) -> tuple[Tensor, list[Tensor]]:
-        """Keras 3's total: sum of loss_weight * output loss, plus regularization and layer losses."""
+    def _loss(self, spec: TrainSpec, outputs: list[Tensor], extra_losses: list[Tensor],
+              targets: list[Tensor] | None = None, sample_weights: list[Tensor] | None = None) -> tuple[Tensor, list[Tensor]]:
+        """Keras 3's total: sum of loss_weight * output loss, plus regularization and layer losses
+        (a distribute replica passes its share of the targets and sample weights)."""
+        targets = self.targets if targets is None else targets
+        sample_weights = self.sample_weights if sample_weights is None else sample_weights
         terms, per_output = [], []
         for j, i in enumerate(self.loss_outputs):
             with self.graph.name_scope(self.model.output_names[i]):
-                value = spec.losses[i](self.targets[j], outputs[i], self.sample_weights[j])
+                value = spec.losses[i](targets[j], outputs[i], sample_weights[j])
             per_output.append(value)
             weight = spec.loss_weights[i]
             terms.append(value if weight == 1.0 else value * float(weight))
