@@ -5,6 +5,8 @@ initial weights and global batches must give the same weights after replicated t
 """
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -180,3 +182,34 @@ def test_killed_worker_gives_clear_error_and_resume_finishes(reference, cluster,
     assert history.epoch == [2, 3]
     assert_weights_close(resumed.get_weights(), after[4])
     assert not backup.exists()  # delete_checkpoint after a finished run, as Keras
+
+
+CHIEF_SCRIPT = """
+import sys
+import numpy as np
+sys.path.insert(0, {tests!r})
+import test_distribute as t
+from tfkg_graph import distribute
+x, y, sw = t.data()
+strategy = distribute.ParameterServerStrategy()  # cluster and task from TF_CONFIG
+model = t.compiled(list(np.load(sys.argv[1]).values()), strategy)
+model.fit(x, y, sample_weight=sw, batch_size=16, epochs=2, shuffle=False, verbose=0)
+np.savez(sys.argv[2], *model.get_weights())
+print(strategy.target)
+"""
+
+
+def test_chief_process_configured_by_tf_config(reference, tmp_path):
+    """The documented deployment: tasks run `python -m tfkg_graph.server`, the chief runs the training
+    script with TF_CONFIG naming it, serves its own address and is the master."""
+    initial, after = reference
+    script, init, out = tmp_path / "train.py", tmp_path / "initial.npz", tmp_path / "trained.npz"
+    script.write_text(CHIEF_SCRIPT.format(tests=os.path.dirname(os.path.abspath(__file__))))
+    np.savez(init, *initial)
+    with distribute.local_cluster(workers=2, ps=1, chief=True) as cluster:
+        tf_config = {"cluster": cluster.spec.jobs, "task": {"type": "chief", "index": 0}}
+        done = subprocess.run([sys.executable, str(script), str(init), str(out)], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "TF_CONFIG": json.dumps(tf_config)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split()[-1] == "grpc://" + cluster.spec.jobs["chief"][0]
+    assert_weights_close(list(np.load(out).values()), after[2])

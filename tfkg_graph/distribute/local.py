@@ -79,16 +79,19 @@ class LocalCluster:
 
 
 @contextlib.contextmanager
-def local_cluster(workers: int = 2, ps: int = 1) -> Iterator[LocalCluster]:
+def local_cluster(workers: int = 2, ps: int = 1, chief: bool = False) -> Iterator[LocalCluster]:
     """``with local_cluster(2, 1) as c: strategy = ParameterServerStrategy(c.spec)`` -- tasks on
-    127.0.0.1 ports, all killed on exit."""
+    127.0.0.1 ports, all killed on exit. With ``chief`` the cluster names a chief address that no
+    process serves yet: the training process started with that TF_CONFIG task serves it."""
     jobs = {"worker": [f"127.0.0.1:{free_port()}" for _ in range(workers)]}
     if ps:
         jobs["ps"] = [f"127.0.0.1:{free_port()}" for _ in range(ps)]
+    if chief:
+        jobs["chief"] = [f"127.0.0.1:{free_port()}"]
     cluster = LocalCluster(ClusterSpec(jobs))
     try:
         for job, addresses in jobs.items():
-            for i in range(len(addresses)):
+            for i in range(len(addresses) if job != "chief" else 0):
                 cluster.start(job, i)
         cluster.wait_ready()
         yield cluster
