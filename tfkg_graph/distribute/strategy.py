@@ -30,6 +30,7 @@ from ..models import runtime as model_runtime
 from ..runtime import Session, SessionConfig, errors
 from ..runtime.session import Callable
 from .cluster import ClusterSpec
+from .server import Server
 
 _DEVICE = re.compile(r"^(/job:[\w-]+(/replica:\d+)?(/task:\d+)?)?(/device:(CPU|GPU):\d+)?$")
 
@@ -148,8 +149,7 @@ class ParameterServerStrategy(MirroredStrategy):
             if not self.cluster.is_chief:
                 raise ValueError("only the chief builds and runs the training graph; other tasks run "
                                  "`python -m tfkg_graph.server`")
-            from .server import Server
-            self.server = Server(self.cluster, "chief", 0).start()  # lives as long as this process
+            self.server = _chief_server(self.cluster)
             self.target = self.server.target
         else:
             self.target = self.cluster.target("worker", 0)
@@ -181,6 +181,16 @@ class ParameterServerStrategy(MirroredStrategy):
                 if address in message:
                     return f"/job:{job}/replica:0/task:{i}"
         return "an unknown task"
+
+
+_SERVERS: dict[str, Server] = {}  # servers live as long as the process (see server.py): one per address
+
+
+def _chief_server(cluster: ClusterSpec) -> Server:
+    address = cluster.jobs["chief"][0]
+    if address not in _SERVERS:
+        _SERVERS[address] = Server(cluster, "chief", 0).start()
+    return _SERVERS[address]
 
 
 class WorkerUnavailableError(errors.UnavailableError):
