@@ -1,4 +1,5 @@
 """Keras-named callbacks for fit/evaluate/predict (hook names and semantics of Keras 3)."""
+from .backup import BackupAndRestore
 from .callback import Callback, CallbackList
 from .checkpoint import ModelCheckpoint, atomic_save
 from .history import History
@@ -9,6 +10,6 @@ from .tensorboard import TensorBoard
 
 RecordStats = CSVLogger  # TFKG's name
 
-__all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
+__all__ = ["BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
            "LearningRateScheduler", "Logger", "ModelCheckpoint", "MonitorCallback", "Progbar", "ProgbarLogger",
            "RecordStats", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN", "atomic_save"]

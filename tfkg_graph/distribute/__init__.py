@@ -1,7 +1,7 @@
 """Multi-device and multi-worker training on TensorFlow's own runtime (see docs/distributed.md)."""
 from .cluster import ClusterSpec
 from .server import Server
-from .backup import BackupAndRestore
+from ..callbacks.backup import BackupAndRestore
 from .local import LocalCluster, local_cluster
 from .strategy import ClusterSession, MirroredStrategy, ParameterServerStrategy, WorkerUnavailableError
 

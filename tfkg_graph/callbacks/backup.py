@@ -5,7 +5,7 @@ import os
 import re
 import shutil
 
-from ..callbacks.callback import Callback, Logs
+from .callback import Callback, Logs
 from ..saving.checkpoint import latest_checkpoint
 
 _PREFIX = "ckpt-{epoch}"
