@@ -42,9 +42,6 @@ class Tensor:
     def rank(self) -> int | None:
         return None if self.shape is None else len(self.shape)
 
-    def consumers(self) -> list["Operation"]:
-        return [op for op in self.graph.operations if self in op.inputs]
-
     def __repr__(self) -> str:
         shape = "<unknown>" if self.shape is None else "(" + ", ".join(
             "None" if d is None else str(d) for d in self.shape) + ")"
