@@ -78,6 +78,23 @@ def reduce_weighted_values(values: Tensor, sample_weight: Tensor | None = None,
     return math.div_no_nan(loss, _count(values))
 
 
+def apply_mask(sample_weight: Tensor | None, mask: Tensor, reduction: str | None) -> Tensor:
+    """Keras 3's ``apply_mask``: folds the output's mask into the sample weights. For ``sum_over_batch_size``
+    (and ``mean``) valid entries weigh ``total / valid``, so the reduced loss is the weighted sum over the
+    valid entries divided by their number; other reductions weigh them 1. A per-sample ``(batch,)``
+    weight covers every step of a ``(batch, steps)`` mask."""
+    float_mask = math.cast(mask, "float32")
+    if reduction in ("mean", "sum_over_batch_size"):
+        float_mask = float_mask * math.div_no_nan(_count(float_mask), math.reduce_sum(float_mask))
+    if sample_weight is None:
+        return float_mask
+    sample_weight = math.cast(convert(sample_weight, graph=mask.graph), "float32")
+    float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
+    while _rank(sample_weight) < _rank(float_mask):
+        sample_weight = array.expand_dims(sample_weight, -1)
+    return sample_weight * float_mask
+
+
 class Loss:
     """Keras' Loss: ``call`` gives per-sample losses; ``__call__`` weights and reduces them."""
 

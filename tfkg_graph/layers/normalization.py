@@ -6,12 +6,26 @@ from typing import Any, Sequence
 from ..graph.ops import array, math
 from .base import Layer, get_constraint, get_initializer, get_regularizer, serialize
 
+EPSILON = 1e-7  # keras.backend.epsilon()
+
 
 def _moments(x, axes: list[int]):
     """tf.nn.moments: the variance does not backpropagate through the mean."""
     mean = math.reduce_mean(x, axes, keepdims=True, name="mean")
     variance = math.reduce_mean(math.squared_difference(x, array.stop_gradient(mean)), axes, keepdims=True,
                                 name="variance")
+    return mean, variance
+
+
+def _masked_moments(x, mask, axes: list[int]):
+    """Keras 3's BatchNormalization moments over the unmasked steps: the (batch, steps) mask spans the
+    feature axis; sums are divided by (count + epsilon), as Keras does."""
+    keep = array.expand_dims(math.cast(mask, "bool"), -1)
+    zeros = array.zeros_like(x)
+    count = math.reduce_sum(math.select(keep, array.ones_like(x), zeros), axes, keepdims=True) + EPSILON
+    mean = math.reduce_sum(math.select(keep, x, zeros), axes, keepdims=True, name="mean") / count
+    variance = math.reduce_sum(math.square(math.select(keep, x - mean, zeros)), axes, keepdims=True,
+                               name="variance") / count
     return mean, variance
 
 
@@ -77,7 +91,10 @@ class _Normalization(Layer):
 
 class BatchNormalization(_Normalization):
     """Normalizes with batch statistics when training (and moves the moving stats), else with the
-    moving statistics."""
+    moving statistics. A mask (``Embedding(mask_zero=True)``) limits the batch statistics to the valid
+    steps and passes through, as in Keras 3."""
+
+    supports_masking = True
 
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
@@ -100,14 +117,18 @@ class BatchNormalization(_Normalization):
         self.moving_variance = self.add_weight(shape=shape, name="moving_variance", trainable=False,
                                                initializer=self.moving_variance_initializer)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         rank = inputs.rank
+        if mask is not None and mask.rank != rank - 1:
+            raise ValueError(f"{self.name}: the mask must have one dimension less than the inputs, got mask "
+                             f"shape {mask.shape} for inputs {inputs.shape}")
         gamma, beta = self._broadcastable(self.gamma, rank), self._broadcastable(self.beta, rank)
         moving_mean = self._broadcastable(self.moving_mean, rank)
         moving_variance = self._broadcastable(self.moving_variance, rank)
         if training and self.trainable:
             reduce_axes = [i for i in range(rank) if i not in self._axes(rank)]
-            mean, variance = _moments(inputs, reduce_axes)
+            mean, variance = (_moments(inputs, reduce_axes) if mask is None
+                              else _masked_moments(inputs, mask, reduce_axes))
             mean_c, variance_c = array.reshape(mean, [-1]), array.reshape(variance, [-1])
             for weight, stat in ((self.moving_mean, mean_c), (self.moving_variance, variance_c)):
                 self.add_update(weight.variable.assign(
@@ -123,7 +144,10 @@ class BatchNormalization(_Normalization):
 
 
 class LayerNormalization(_Normalization):
-    """Normalizes each example over ``axis`` (Keras 3's ops.layer_normalization arithmetic)."""
+    """Normalizes each example over ``axis`` (Keras 3's ops.layer_normalization arithmetic); a mask passes
+    through."""
+
+    supports_masking = True
 
     def __init__(self, axis: int | Sequence[int] = -1, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, rms_scaling: bool = False, beta_initializer: Any = "zeros",

@@ -26,10 +26,28 @@ class _GlobalPooling1D(Layer):
 
 
 class GlobalAveragePooling1D(_GlobalPooling1D):
+    """Mean over steps; with a mask (``Embedding(mask_zero=True)``) the mean of the valid steps only,
+    ``sum(x * mask) / sum(mask)`` as Keras 3. The pooled output carries no mask."""
+
+    supports_masking = True
     _reduce = staticmethod(math.reduce_mean)
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        axis = 1 if self.data_format == "channels_last" else 2
+        keep = array.expand_dims(math.cast(mask, "bool"), 2 if self.data_format == "channels_last" else 1)
+        total = math.reduce_sum(math.select(keep, inputs, array.zeros_like(inputs)), axis, keepdims=self.keepdims)
+        return total / math.reduce_sum(math.cast(keep, inputs.dtype), axis, keepdims=self.keepdims)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return None
 
 
 class GlobalMaxPooling1D(_GlobalPooling1D):
+    """Max over steps. Keras 3 gives it no mask argument: padded steps take part in the max, and a masked
+    input warns that the mask is dropped (both as Keras)."""
+
     _reduce = staticmethod(math.reduce_max)
 
 

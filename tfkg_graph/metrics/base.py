@@ -85,6 +85,8 @@ class Mean(Metric):
 
     def mean_statistics(self, B: type, values: Any, sample_weight: Any) -> dict[str, Any]:
         values = B.f32(values)
+        if sample_weight is not None and 1 < rank(sample_weight) <= rank(values):
+            return self._per_step_statistics(B, values, B.f32(sample_weight))
         if rank(values) > 1:  # Keras: reduce to one value per sample first
             values = B.mean(values, list(range(1, rank(values))))
         if rank(values) == 0:
@@ -93,6 +95,16 @@ class Mean(Metric):
             return {"total": B.sum(values), "count": B.sum(B.ones_like(values))}
         sw = sample_weights_like(B, values, sample_weight)
         return {"total": B.sum(values * sw), "count": B.sum(sw)}
+
+    @staticmethod
+    def _per_step_statistics(B: type, values: Any, sample_weight: Any) -> dict[str, Any]:
+        """Keras' reduce_to_samplewise_values for (batch, steps...) weights such as an output mask: weight each
+        step, then average values and weights over the steps of each sample."""
+        if rank(values) > rank(sample_weight):
+            values = B.mean(values, list(range(rank(sample_weight), rank(values))))
+        sw = B.broadcast_like(sample_weight, values)
+        axes = list(range(1, rank(sw)))
+        return {"total": B.sum(B.mean(values * sw, axes)), "count": B.sum(B.mean(sw, axes))}
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:  # type: ignore[override]
         self.update_from_fetches(self.mean_statistics(NumpyOps, np.asarray(values),

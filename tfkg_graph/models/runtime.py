@@ -17,7 +17,9 @@ import numpy as np
 from ..autodiff import gradients
 from ..graph import Graph, Tensor
 from ..graph.ops import array, constants, state
-from ..layers.base import LOSSES, UPDATES
+from ..layers.base import LOSSES, UPDATES, get_keras_mask, set_keras_mask
+from ..losses import apply_mask
+from ..metrics.base import MeanMetricWrapper
 from ..runtime import Session, SessionConfig
 
 # Up to this many parameters ops run in the caller's thread (intra 1, inter -1): no pool hand-offs, the
@@ -46,6 +48,12 @@ class TrainSpec:
     weighted_ids: set[int] = field(default_factory=set)  # id() of weighted_metrics: they get sample weights
 
 
+def _identity_keeping_mask(tensor: Tensor, name: str) -> Tensor:
+    out = array.identity(tensor, name=name)
+    set_keras_mask(out, get_keras_mask(tensor))
+    return out
+
+
 class _StepGraph:
     """Loss and metric-input tensors of one forward pass (training or inference)."""
 
@@ -70,7 +78,7 @@ class ModelRuntime:
                            for kt, name in zip(model.inputs, model.input_names)]
             self.variables = {id(w): w.bind(g) for w in weights}
             losses_before = len(g.collections.get(LOSSES, []))
-            self.outputs = [array.identity(t, name=f"output_{i}")  # a layer may pass its input through
+            self.outputs = [_identity_keeping_mask(t, name=f"output_{i}")  # a layer may pass its input through
                             for i, t in enumerate(model.run_graph(self.inputs, training=False))]
             self.inference_losses = g.collections.get(LOSSES, [])[losses_before:]
             self.train_step = self.test_step = None
@@ -162,7 +170,10 @@ class ModelRuntime:
         terms, per_output = [], []
         for j, i in enumerate(self.loss_outputs):
             with self.graph.name_scope(self.model.output_names[i]):
-                value = spec.losses[i](targets[j], outputs[i], sample_weights[j])
+                loss, sample_weight, mask = spec.losses[i], sample_weights[j], get_keras_mask(outputs[i])
+                if mask is not None:  # Keras 3: the output's mask weights the loss (padded steps drop out)
+                    sample_weight = apply_mask(sample_weight, mask, getattr(loss, "reduction", "sum_over_batch_size"))
+                value = loss(targets[j], outputs[i], sample_weight)
             per_output.append(value)
             weight = spec.loss_weights[i]
             terms.append(value if weight == 1.0 else value * float(weight))
@@ -177,6 +188,9 @@ class ModelRuntime:
             for j, i in enumerate(self.loss_outputs):
                 for metric in spec.metrics[i]:
                     weight = self.sample_weights[j] if id(metric) in spec.weighted_ids else None
+                    mask = get_keras_mask(outputs[i])
+                    if mask is not None and isinstance(metric, MeanMetricWrapper):  # Keras: weighted or not
+                        weight = apply_mask(weight, mask, "sum")
                     inputs = metric.graph_inputs(self.targets[j], outputs[i], weight)
                     keys = list(inputs)
                     fetches.append((metric, keys, [inputs[k] for k in keys]))

@@ -41,40 +41,104 @@ def _h5py() -> Any:
 # ---- the structure Keras saves by -------------------------------------------------------------------------
 def keras_layer_order(model: Any) -> list[Any]:
     """``model.layers`` in Keras' order: Sequential keeps its stack; a functional model sorts its layers
-    (InputLayers included) by depth from the outputs, deepest first, ties by first visit in a depth-first
-    walk from the outputs (``keras.src.ops.function.map_graph``)."""
-    from ..layers.base import InputLayer
+    (InputLayers included) as ``keras_operations`` does."""
     from ..models.sequential import Sequential
     if isinstance(model, Sequential):
         return model.layers
-    first_visit: dict[Any, int] = {}
+    return [op for op in keras_operations(model, hidden_ops=False) if not isinstance(op, HiddenOp)]
+
+
+class HiddenOp:
+    """An op Keras 3 lists among a functional model's operations without it being a layer: the
+    ``NotEqual`` computing ``Embedding(mask_zero=True)``'s mask, when a later layer's call takes that mask
+    as an argument. It takes an ``_operations/<i>`` index, so the layers after it shift by one."""
+
+    def __init__(self, producer: Any):
+        self.producer = producer  # the Node whose compute_mask made the mask
+
+    @property
+    def parents(self) -> list[Any]:
+        return [t.node for t in self.producer.inputs]
+
+
+def _hidden_mask_ops(model: Any) -> dict[int, HiddenOp]:
+    """Node id -> the HiddenOp whose mask that node's call receives. Found by replaying the model on
+    placeholders in a scratch graph (only when some layer can create a mask: Embedding(mask_zero=True))."""
+    from ..graph import Graph
+    from ..graph.ops import constants
+    from ..layers.base import InputLayer, KerasTensor, flatten, get_keras_mask, map_structure
+    if not any(getattr(layer, "mask_zero", False) for layer in model.layers):
+        return {}
+    graph, made, consumed = Graph(), {}, {}
+    with graph.as_default():
+        values = {id(kt): constants.placeholder(kt.dtype, kt.shape, graph=graph) for kt in model.inputs}
+        for node in model._node_order:
+            if isinstance(node.layer, InputLayer):
+                continue
+            args, kwargs = map_structure(lambda v: values[id(v)] if isinstance(v, KerasTensor) else v,
+                                         (node.args, node.kwargs))
+            kwargs = dict(kwargs)
+            kwargs.pop("training", None)
+            first = args[0] if args else next(iter(kwargs.values()))
+            incoming = [m for m in flatten(map_structure(get_keras_mask, first)) if m is not None]
+            if incoming and node.layer._call_has_mask and kwargs.get("mask") is None and incoming[0] in made:
+                consumed[node.id] = made[incoming[0]]
+            outputs = flatten(node.layer.call_in_graph(args, kwargs, training=False))
+            for t in outputs:
+                mask = get_keras_mask(t)
+                if mask is not None and mask not in made and all(mask is not m for m in incoming):
+                    made[mask] = HiddenOp(node)
+            values.update({id(kt): t for kt, t in zip(node.flat_outputs, outputs)})
+    return consumed
+
+
+def keras_operations(model: Any, hidden_ops: bool = True) -> list[Any]:
+    """Keras 3's ``Functional._operations`` for our model (a Sequential's inner functional one): layers and
+    HiddenOps sorted by depth from the outputs, deepest first, ties by first visit in a depth-first walk
+    from the outputs (``keras.src.ops.function.map_graph``). Checkpoint paths index into this list."""
+    from ..layers.base import InputLayer
+    hidden = _hidden_mask_ops(model) if hidden_ops else {}
+
+    def parents(item: Any) -> list[Any]:
+        if isinstance(item, HiddenOp):
+            return item.parents
+        if isinstance(item.layer, InputLayer):
+            return []
+        extra = [hidden[item.id]] if item.id in hidden else []  # the mask argument comes after the inputs
+        return [t.node for t in item.inputs] + extra
+
+    def op(item: Any) -> Any:
+        return item if isinstance(item, HiddenOp) else item.layer
+
+    first_visit: dict[int, int] = {}
+    ops: dict[int, Any] = {}
     finished: set[int] = set()
     post_order: list[Any] = []
 
-    def visit(tensor: Any) -> None:
-        node = tensor.node
-        if node.id in finished:
+    def visit(item: Any) -> None:
+        if id(item) in finished:
             return
-        first_visit.setdefault(node.layer, len(first_visit))
-        if not isinstance(node.layer, InputLayer):
-            for parent in node.inputs:
-                visit(parent)
-        finished.add(node.id)
-        post_order.append(node)
+        ops.setdefault(id(op(item)), op(item))
+        first_visit.setdefault(id(op(item)), len(first_visit))
+        for parent in parents(item):
+            visit(parent)
+        finished.add(id(item))
+        post_order.append(item)
 
     for output in model.outputs:
-        visit(output)
-    node_depth: dict[int, int] = {}
-    layer_depth: dict[Any, int] = {}
-    for node in reversed(post_order):
-        depth = max(node_depth.setdefault(node.id, 0), layer_depth.get(node.layer, 0))
-        layer_depth[node.layer] = node_depth[node.id] = depth
-        for parent in node.inputs:
-            node_depth[parent.node.id] = max(depth + 1, node_depth.get(parent.node.id, 0))
+        visit(output.node)
+    item_depth: dict[int, int] = {}
+    op_depth: dict[int, int] = {}
+    for item in reversed(post_order):
+        depth = max(item_depth.setdefault(id(item), 0), op_depth.get(id(op(item)), 0))
+        op_depth[id(op(item))] = item_depth[id(item)] = depth
+        for parent in parents(item):
+            item_depth[id(parent)] = max(depth + 1, item_depth.get(id(parent), 0))
     for tensor in model.inputs:  # inputs the outputs do not use are still layers
-        if tensor.node.layer not in layer_depth:
-            layer_depth[tensor.node.layer], first_visit[tensor.node.layer] = 0, -1
-    return sorted(layer_depth, key=lambda layer: (-layer_depth[layer], first_visit[layer]))
+        layer = tensor.node.layer
+        if id(layer) not in op_depth:
+            ops[id(layer)], op_depth[id(layer)], first_visit[id(layer)] = layer, 0, -1
+    return sorted(ops.values(), key=lambda o: (-op_depth[id(o)], first_visit[id(o)]))
 
 
 def _class_key(layer: Any) -> str:
@@ -101,6 +165,26 @@ def keras_weight_order(layer: Any) -> list[Any]:
     a layer does not reorder them)."""
     own = layer._weights
     return [w for w in own if w._trainable] + [w for w in own if not w._trainable]
+
+
+def keras_weight_groups(layer: Any) -> list[tuple[str, list[Any]]]:
+    """(sub-object path, weights) for each object Keras stores a layer's variables under: ``""`` for the
+    layer itself, ``cell`` for a recurrent layer's cell, ``forward_layer/cell`` inside Bidirectional (from
+    the layer's ``keras_weight_path``), each group in ``keras_weight_order``."""
+    if not hasattr(layer, "keras_weight_path"):
+        return [("", keras_weight_order(layer))]
+    groups: dict[str, list[Any]] = {}
+    for w in layer.weights:
+        groups.setdefault(layer.keras_weight_path(w).rpartition("/")[0], []).append(w)
+    return [(sub, [w for w in ws if w._trainable] + [w for w in ws if not w._trainable])
+            for sub, ws in groups.items()]
+
+
+def _stored_weight_groups(model: Any) -> Iterator[tuple[str, Any, list[Any]]]:
+    """(h5 group path without ``/vars``, layer, weights) for every object that holds variables in Keras."""
+    for path, layer in keras_layout(model):
+        for sub, weights in keras_weight_groups(layer):
+            yield (f"{path}/{sub}" if sub else path), layer, weights
 
 
 # ---- import -------------------------------------------------------------------------------------------------
@@ -152,8 +236,7 @@ def import_keras_weights(model: Any, filepath: str, skip_mismatch: bool = False)
     with _open_h5(filepath) as f:
         stored = _stored_layers(f)
         weights, values, problems = [], [], []
-        for path, layer in keras_layout(model):
-            own = keras_weight_order(layer)
+        for path, layer, own in _stored_weight_groups(model):
             count = stored.pop(path, 0)
             if count != len(own):
                 problems.append(f"{_describe(layer)} at {path}: expects {len(own)} array(s) "
@@ -193,8 +276,8 @@ def export_keras_weights(model: Any, filepath: str) -> str:
     filepath = os.fspath(filepath)
     if not filepath.endswith(KERAS_WEIGHTS_SUFFIX):
         raise ValueError(f"a Keras weights file name must end in {KERAS_WEIGHTS_SUFFIX!r}, got {filepath!r}")
-    layout = list(keras_layout(model))
-    weights = [w for _, layer in layout for w in keras_weight_order(layer)]
+    layout = [(path, layer, keras_weight_groups(layer)) for path, layer in keras_layout(model)]
+    weights = [w for _, _, groups in layout for _, own in groups for w in own]
     values = iter(model.runtime.read_weights(weights)) if weights else iter(())
     directory = os.path.dirname(os.path.abspath(filepath))
     os.makedirs(directory, exist_ok=True)
@@ -202,11 +285,15 @@ def export_keras_weights(model: Any, filepath: str) -> str:
     try:
         with h5py.File(tmp, "w") as f:
             f.create_group("layers")
-            for path, layer in layout:
-                group = f.create_group(path + "/vars")
-                group.attrs["name"] = layer.name
-                for i, _ in enumerate(keras_weight_order(layer)):
-                    group[str(i)] = next(values)
+            for path, layer, groups in layout:
+                f.create_group(path + "/vars").attrs["name"] = layer.name
+                for sub, own in groups:
+                    parts = sub.split("/") if sub else []
+                    for depth in range(1, len(parts) + 1):  # Keras has a vars group for every object: cell/...
+                        f.require_group("/".join([path, *parts[:depth], "vars"]))
+                    group = f["/".join([path, *parts, "vars"])]
+                    for i, _ in enumerate(own):
+                        group[str(i)] = next(values)
             f.create_group("vars").attrs["name"] = model.name
         os.replace(tmp, filepath)
     finally:
@@ -215,5 +302,5 @@ def export_keras_weights(model: Any, filepath: str) -> str:
     return filepath
 
 
-__all__ = ["KerasWeightsError", "import_keras_weights", "export_keras_weights", "keras_layout",
-           "keras_layer_order", "keras_weight_order", "is_keras_file"]
+__all__ = ["HiddenOp", "KerasWeightsError", "import_keras_weights", "export_keras_weights", "keras_layout",
+           "keras_layer_order", "keras_operations", "keras_weight_groups", "keras_weight_order", "is_keras_file"]

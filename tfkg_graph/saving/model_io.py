@@ -14,7 +14,8 @@ from typing import Any, Iterable
 from ..graph.ops import array
 from .bundle import CheckpointError
 from .checkpoint import Saver, latest_checkpoint, read_variables, write_bundle
-from .keras_h5 import KERAS_WEIGHTS_SUFFIX, export_keras_weights, import_keras_weights, is_keras_file
+from .keras_h5 import (KERAS_WEIGHTS_SUFFIX, export_keras_weights, import_keras_weights, is_keras_file,
+                       keras_operations)
 from .safety import check_graph_def
 from .savedmodel import SERVING, VARIABLES_PREFIX, Signature, read_saved_model, write_saved_model
 
@@ -26,19 +27,14 @@ _KERAS_PRIVATE = {"kernel": "_kernel", "embeddings": "_embeddings"}  # Keras 3 s
 
 def keras_object_paths(model: Any) -> dict[str, list[str]]:
     """Variable name -> the path Keras 3 tracks the same weight under in an equivalent model."""
-    from ..layers.base import InputLayer
     from ..models.sequential import Sequential
-    layers = model.layers
-    if isinstance(model, Sequential):
-        prefix, offset = "_functional/_operations", 1 - sum(isinstance(l, InputLayer) for l in layers[:1])
-    else:
-        prefix, offset = "_operations", 0
+    prefix = "_functional/_operations" if isinstance(model, Sequential) else "_operations"
     out: dict[str, list[str]] = {}
-    for i, layer in enumerate(layers):
-        for w in layer.weights:
+    for i, layer in enumerate(keras_operations(model)):  # Keras' order, hidden mask ops included
+        for w in getattr(layer, "weights", ()):
             attr = (layer.keras_weight_path(w) if hasattr(layer, "keras_weight_path")  # nested: rnn cells
                     else _KERAS_PRIVATE.get(w.name, w.name))
-            out[w.path] = [f"{prefix}/{i + offset}/{attr}"]
+            out[w.path] = [f"{prefix}/{i}/{attr}"]
     return out
 
 
