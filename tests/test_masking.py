@@ -88,7 +88,9 @@ def test_training_evaluate_and_predict_match_keras(case):
 
 def test_per_step_loss_ignores_padded_steps():
     """Keras' sum_over_batch_size with a mask: sum(loss * weight over valid steps) / number of valid steps,
-    so the padded steps' labels and predictions cannot change the loss."""
+    so the padded steps' labels cannot change the loss. Keras itself rejects (batch,) sample weights on a
+    per-step output (it multiplies them into the (batch, steps) mask unexpanded), so numpy is the oracle
+    here; a per-sample weight covers all of its steps."""
     ours, _ = build_both(per_step)
     ours.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     probs = ours.predict(TOKENS, verbose=0)
