@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
-import time
+from functools import partial
 
 import numpy as np
+
+from _common import round_times, run_fresh, write_json
 
 BATCH, STEPS, ROUNDS = 32, 2000, 5
 
@@ -27,17 +27,10 @@ def _data(rows: int = BATCH * 64) -> tuple[np.ndarray, np.ndarray]:
 
 def _best_us(fn, steps: int) -> float:
     """Best of ROUNDS runs of ``steps`` calls, in microseconds per call (least disturbed by noise)."""
-    best = float("inf")
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        for _ in range(steps):
-            fn()
-        best = min(best, (time.perf_counter() - start) / steps * 1e6)
-    return best
+    return min(round_times(fn, ROUNDS, calls=steps)) * 1e6
 
 
 def ours() -> dict[str, float]:
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from tfkg_graph.autodiff import gradients
     from tfkg_graph.graph import Graph, array, math, nn, placeholder, state
     from tfkg_graph.runtime import Session, SessionConfig
@@ -112,25 +105,15 @@ def keras_fit() -> dict[str, float]:
     X, Y = _data()
     model = _keras_model()
     model.fit(X, Y, batch_size=BATCH, epochs=1, verbose=0)
-    steps = len(X) // BATCH
-    best = float("inf")
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        model.fit(X, Y, batch_size=BATCH, epochs=3, verbose=0, shuffle=False)
-        best = min(best, (time.perf_counter() - start) / (3 * steps) * 1e6)
+    steps = 3 * (len(X) // BATCH)
+    fit = partial(model.fit, X, Y, batch_size=BATCH, epochs=3, verbose=0, shuffle=False)
+    fit_us = min(round_times(fit, ROUNDS)) / steps * 1e6
     row = X[:1]
     model.predict(row, verbose=0)
-    return {"train_step_us": best, "predict_row_us": _best_us(lambda: model.predict(row, verbose=0), 50)}
+    return {"train_step_us": fit_us, "predict_row_us": _best_us(lambda: model.predict(row, verbose=0), 50)}
 
 
 PARTS = {"tfkg_graph": ours, "tf.function": tf_function, "keras": keras_fit}
-
-
-def run_part(name: str) -> dict[str, float]:
-    """Runs one side in a fresh interpreter and returns its numbers."""
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--part", name], check=True,
-                         capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -141,7 +124,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.part:
         print(json.dumps(PARTS[args.part]()))
         return {}
-    results = {name: run_part(name) for name in PARTS}
+    results = {name: run_fresh([os.path.abspath(__file__), "--part", name]) for name in PARTS}
     ours_r = results["tfkg_graph"]
     rows = [
         ("4-16-3 MLP train step, batch 32", "train_step_us", "keras", "Keras fit"),
@@ -157,9 +140,7 @@ def main(argv: list[str] | None = None) -> dict:
                       "speedup": theirs / mine})
         print(f"{label:36} {mine:10.1f}µs {ref_label:>22} {theirs:10.1f} {theirs / mine:8.1f}x")
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump({"core": table, "raw": results}, f, indent=2)
+        write_json(args.json, {"core": table, "raw": results}, indent=2)
     return {"core": table}
 
 

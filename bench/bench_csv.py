@@ -18,16 +18,12 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+from _common import run_fresh, write_json
 
 N_FEATURES = 10
 BATCH = 256
@@ -153,9 +149,7 @@ def _rss_child(path: str, workers: int) -> None:
 
 
 def rss(path: str, workers: int = 0) -> dict:
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--rss-child", path, "--workers", str(workers)],
-                         check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_fresh([os.path.abspath(__file__), "--rss-child", path, "--workers", str(workers)])
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -221,10 +215,7 @@ def main(argv: list[str] | None = None) -> dict:
           f"{results['rss']['large_file_mb']:.0f} MB file {l['peak_growth_mb']:.0f} MB "
           f"(index {l['index_mb']:.0f} MB mmapped); growth {l['peak_growth_mb'] - s['peak_growth_mb']:.0f} MB")
     if args.json:
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(results, f, indent=1)
-        os.replace(tmp, args.json)
+        write_json(args.json, results)
     return results
 
 

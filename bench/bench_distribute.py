@@ -19,17 +19,13 @@ cannot run faster than 1 on 2 cores.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import sys
-import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from tfkg_graph import distribute, layers, models  # noqa: E402
+from _common import format_row, print_header, round_times, write_json
+from tfkg_graph import distribute, layers, models
 
 BATCH, FEATURES, CLASSES = 256, 32, 10
 
@@ -56,13 +52,7 @@ def _step_ms(model, steps: int, rounds: int) -> float:
     feeds = [x, y.astype(np.float32).reshape(BATCH), np.ones(BATCH, np.float32)]
     for _ in range(5):
         fn(*feeds)
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(steps):
-            fn(*feeds)
-        times.append((time.perf_counter() - start) / steps)
-    return statistics.median(times) * 1e3
+    return statistics.median(round_times(lambda: fn(*feeds), rounds, calls=steps)) * 1e3
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -83,17 +73,14 @@ def main(argv: list[str] | None = None) -> dict:
     rows = [("local (1 device)", "local_ms"), ("MirroredStrategy, 1 virtual CPU", "mirrored_x1_ms"),
             ("MirroredStrategy, 4 virtual CPUs", "mirrored_x4_ms"),
             ("ParameterServerStrategy, 2 workers + 1 ps (loopback)", "ps_2_workers_ms")]
-    print(f"{f'MLP 32-64-64-10, Adam, global batch {BATCH}':<54} | {'ms/step':>8} | {'vs local':>8}")
-    print(f"{'-' * 54}-|-{'-' * 8}-|-{'-' * 8}")
+    widths = (54, 8, 8)
+    print_header((f"MLP 32-64-64-10, Adam, global batch {BATCH}", "ms/step", "vs local"), widths)
     for label, key in rows:
-        print(f"{label:<54} | {results[key]:8.3f} | {results[key] / results['local_ms']:7.2f}x")
+        print(format_row((label, f"{results[key]:.3f}", f"{results[key] / results['local_ms']:.2f}x"), widths))
         if key != "local_ms":
             results[key.replace("_ms", "_overhead_ms")] = results[key] - results["local_ms"]
     if args.json:
-        tmp = f"{args.json}.tmp-{os.getpid()}"
-        with open(tmp, "w") as f:
-            json.dump(results, f, indent=1)
-        os.replace(tmp, args.json)
+        write_json(args.json, results)
     return results
 
 

@@ -20,16 +20,12 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+from _common import ROOT, run_fresh, write_json
 
 HIDDEN, CLASSES = (16, 16), 3
 ROW = np.array([[5.1, 3.5, 1.4, 0.2]], np.float32)
@@ -85,12 +81,8 @@ def build(work: str) -> dict[str, str]:
 
 def time_fresh(code: str, path: str) -> tuple[float, list]:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code, path, json.dumps(ROW.tolist())], capture_output=True,
-                          text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ROOT})
-    elapsed = time.perf_counter() - start
-    if done.returncode:
-        raise RuntimeError(f"child failed: {done.stderr[-2000:]}")
-    return elapsed, json.loads(done.stdout.strip().splitlines()[-1])
+    prediction = run_fresh(["-c", code, path, json.dumps(ROW.tolist())], PYTHONPATH=ROOT)
+    return time.perf_counter() - start, prediction
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -124,10 +116,7 @@ def main(argv: list[str] | None = None) -> dict:
     for name, factor in speedup.items():
         print(f"speedup (keras / {name.split(': ')[1]}): {factor:.1f}x")
     if args.json:
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(results, f, indent=2)
-        os.replace(tmp, args.json)
+        write_json(args.json, results, indent=2)
     return results
 
 

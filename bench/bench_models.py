@@ -10,15 +10,15 @@ Each side runs in its own fresh process; throughput is the best of several ``fit
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
-import subprocess
-import sys
-import time
+from functools import partial
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from _common import SIDES, round_times, run_fresh, write_json
+
 CASES = {
     "iris_mlp": {"features": 4, "hidden": [100, 100], "activation": "swish", "classes": 3, "rows": 150,
                  "batch": 3, "epochs": 3},
@@ -48,36 +48,25 @@ def measure(side: str, name: str, quick: bool) -> dict[str, float]:
     case = dict(CASES[name])
     if quick:
         case["rows"] = max(case["batch"] * 2, case["rows"] // 4)
-    if side == "tfkg_graph":
-        sys.path.insert(0, ROOT)
-        import tfkg_graph as lib
-    else:
-        import keras as lib
     x, y = _data(case)
-    model = _build(lib, case)
+    model = _build(importlib.import_module(side), case)
     model.fit(x, y, batch_size=case["batch"], epochs=1, verbose=0)  # build, trace, warm up
-    best = float("inf")
-    for _ in range(1 if quick else ROUNDS):
-        start = time.perf_counter()
-        model.fit(x, y, batch_size=case["batch"], epochs=case["epochs"], verbose=0)
-        best = min(best, time.perf_counter() - start)
+    fit = partial(model.fit, x, y, batch_size=case["batch"], epochs=case["epochs"], verbose=0)
+    best = min(round_times(fit, 1 if quick else ROUNDS))
     samples = case["rows"] * case["epochs"]
     steps = -(-case["rows"] // case["batch"]) * case["epochs"]
     return {"samples_per_s": samples / best, "step_us": best / steps * 1e6}
 
 
 def _run(side: str, name: str, quick: bool) -> dict[str, float]:
-    cmd = [sys.executable, os.path.abspath(__file__), "--side", side, "--case", name] + (["--quick"] if quick else [])
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
-                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_fresh([os.path.abspath(__file__), "--side", side, "--case", name] + (["--quick"] if quick else []))
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--side", choices=["tfkg_graph", "keras"])
+    parser.add_argument("--side", choices=SIDES)
     parser.add_argument("--case", choices=sorted(CASES))
     args = parser.parse_args(argv)
     if args.side:
@@ -93,8 +82,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{name:14} {ours['samples_per_s']:21,.0f} {keras['samples_per_s']:16,.0f} "
               f"{ours['step_us']:13.1f} {keras['step_us']:14.1f} {ratio:8.1f}x")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(table, f, indent=2)
+        write_json(args.json, table, indent=2)
     return {"models": table}
 
 

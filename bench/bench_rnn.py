@@ -11,14 +11,13 @@ session, tracing) minus the steps it ran at the measured rate.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import subprocess
-import sys
+import importlib
 import time
+from functools import partial
 
 import numpy as np
+
+from _common import format_row, measure_sides, print_header, round_times, write_json
 
 BATCH, STEPS, VOCAB, UNITS = 32, 20, 1000, 32
 
@@ -38,76 +37,40 @@ def _model(root, mask: bool):
     return model
 
 
-def _fit_step_ms(root, rows: int, epochs: int, rounds: int) -> dict[str, float]:
+def _fit_step_ms(side: str, rows: int, epochs: int, rounds: int) -> dict[str, float]:
     x, y = _data(rows)
     steps = epochs * (rows // BATCH)
     out: dict[str, float] = {"steps_per_round": steps}
     for mask in (False, True):
-        model = _model(root, mask)
+        model = _model(importlib.import_module(side), mask)
         start = time.perf_counter()
         model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)  # build, compile and warm up
         first = time.perf_counter() - start
-        best = float("inf")
-        for _ in range(rounds):
-            start = time.perf_counter()
-            model.fit(x, y, batch_size=BATCH, epochs=epochs, shuffle=False, verbose=0)
-            best = min(best, (time.perf_counter() - start) / steps)
+        fit = partial(model.fit, x, y, batch_size=BATCH, epochs=epochs, shuffle=False, verbose=0)
+        best = min(round_times(fit, rounds)) / steps
         key = "masked" if mask else "unmasked"
         out[f"{key}_train_step_ms"] = best * 1e3
         out[f"{key}_first_fit_s"] = first - best * (rows // BATCH)
     return out
 
 
-def ours(rows: int, epochs: int, rounds: int) -> dict[str, float]:
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import tfkg_graph
-    return _fit_step_ms(tfkg_graph, rows, epochs, rounds)
-
-
-def keras_fit(rows: int, epochs: int, rounds: int) -> dict[str, float]:
-    import keras
-    return _fit_step_ms(keras, rows, epochs, rounds)
-
-
-PARTS = {"tfkg_graph": ours, "keras": keras_fit}
-
-
-def run_part(name: str, sizes: list[int]) -> dict[str, float]:
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--part", name,
-                          "--sizes", ",".join(map(str, sizes))], check=True, capture_output=True, text=True,
-                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--part", choices=sorted(PARTS))
-    parser.add_argument("--sizes", help=argparse.SUPPRESS)
-    parser.add_argument("--quick", action="store_true", help="fewer steps and rounds")
-    parser.add_argument("--json")
-    args = parser.parse_args(argv)
-    sizes = [int(v) for v in args.sizes.split(",")] if args.sizes else (
-        [BATCH * 8, 2, 2] if args.quick else [BATCH * 16, 3, 3])  # rows, epochs, rounds
-    if args.part:
-        print(json.dumps(PARTS[args.part](*sizes)))
-        return {}
-    results: dict = {name: run_part(name, sizes) for name in PARTS}
-    title = f"Embedding->LSTM({UNITS})->Dense, {STEPS} steps, batch {BATCH}"
-    print(f"{title:<44} | {'ms/step':>8} | {'first fit s':>11}")
-    print(f"{'-' * 44}-|-{'-' * 8}-|-{'-' * 11}")
+    results, json_path = measure_sides(argv, __doc__, __file__, _fit_step_ms,
+                                       full=[BATCH * 16, 3, 3], quick=[BATCH * 8, 2, 2])  # rows, epochs, rounds
+    if not results:
+        return results
+    widths = (44, 8, 11)
+    print_header((f"Embedding->LSTM({UNITS})->Dense, {STEPS} steps, batch {BATCH}", "ms/step", "first fit s"), widths)
     for key in ("unmasked", "masked"):
-        for name, label in (("tfkg_graph", "tfkg_graph"), ("keras", "Keras 3")):
-            r = results[name]
-            print(f"{label + ' model.fit, ' + key:<44} | {r[key + '_train_step_ms']:8.2f} | "
-                  f"{r[key + '_first_fit_s']:11.2f}")
+        for side, label in (("tfkg_graph", "tfkg_graph"), ("keras", "Keras 3")):
+            r = results[side]
+            print(format_row((f"{label} model.fit, {key}", f"{r[key + '_train_step_ms']:.2f}",
+                              f"{r[key + '_first_fit_s']:.2f}"), widths))
         results[f"{key}_speedup_vs_keras"] = (results["keras"][f"{key}_train_step_ms"]
                                               / results["tfkg_graph"][f"{key}_train_step_ms"])
         print(f"  speedup {key}: {results[key + '_speedup_vs_keras']:.2f}x")
-    if args.json:
-        tmp = f"{args.json}.tmp-{os.getpid()}"
-        with open(tmp, "w") as f:
-            json.dump(results, f, indent=1)
-        os.replace(tmp, args.json)
+    if json_path:
+        write_json(json_path, results)
     return results
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import platform
 import sys
 import time
 from pathlib import Path
+
+from _common import write_json
 
 HERE = Path(__file__).resolve().parent
 
@@ -47,11 +48,7 @@ def main(argv: list[str] | None = None) -> dict:
         bench_args = ["--quick"] if args.quick and "--quick" in (module.__doc__ or "") else []
         results[name] = module.main(bench_args)
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(results, f, indent=2, default=str)
-        os.replace(tmp, args.json)
+        write_json(args.json, results, indent=2)
     return results
 
 
