@@ -35,35 +35,33 @@ def _positive_steps(value: Any, name: str) -> None:
         raise ValueError(f"argument `{name}` must be > 0, got {value!r}")
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """``initial * decay_rate ** (step / decay_steps)`` (the exponent floored when ``staircase``)."""
+class _StepDecay(LearningRateSchedule):
+    """The decays driven by ``step / decay_steps`` (floored when ``staircase``); name defaults to the class's."""
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
-                 staircase: bool = False, name: str = "ExponentialDecay"):
+                 staircase: bool = False, name: str | None = None):
         _positive_steps(decay_steps, "decay_steps")
         self.initial_learning_rate, self.decay_steps, self.decay_rate = initial_learning_rate, decay_steps, decay_rate
-        self.staircase, self.name = staircase, name
+        self.staircase, self.name = staircase, name or type(self).__name__
+
+    def _progress(self, step: Tensor) -> Tensor:
+        p = math.cast(step, "float32") / _f32(self.decay_steps, step)
+        return math.floor(p) if self.staircase else p
+
+
+class ExponentialDecay(_StepDecay):
+    """``initial * decay_rate ** (step / decay_steps)``."""
 
     def __call__(self, step: Tensor) -> Tensor:
-        p = math.cast(step, "float32") / _f32(self.decay_steps, step)
-        if self.staircase:
-            p = math.floor(p)
+        p = self._progress(step)
         return _f32(self.initial_learning_rate, step) * math.pow(_f32(self.decay_rate, step), p)
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """``initial / (1 + decay_rate * step / decay_steps)``."""
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
-                 staircase: bool = False, name: str = "InverseTimeDecay"):
-        _positive_steps(decay_steps, "decay_steps")
-        self.initial_learning_rate, self.decay_steps, self.decay_rate = initial_learning_rate, decay_steps, decay_rate
-        self.staircase, self.name = staircase, name
-
     def __call__(self, step: Tensor) -> Tensor:
-        p = math.cast(step, "float32") / _f32(self.decay_steps, step)
-        if self.staircase:
-            p = math.floor(p)
+        p = self._progress(step)
         return _f32(self.initial_learning_rate, step) / (p * _f32(self.decay_rate, step) + 1.0)
 
 
