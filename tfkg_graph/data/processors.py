@@ -151,9 +151,25 @@ def _as_float(values: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=np.float64)
 
 
+class _Scaler(Processor):
+    """Numeric processors whose fitted state is per-feature float64 arrays, the attributes named in ``stats``."""
+
+    stats: ClassVar[tuple[str, ...]] = ()
+
+    def state(self) -> dict[str, Any]:
+        return {k: getattr(self, k).tolist() for k in self.stats}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        for k in self.stats:
+            setattr(self, k, np.asarray(state[k], dtype=np.float64))
+        super().set_state(state)
+
+
 @_register
-class Divisor(Processor):
+class Divisor(_Scaler):
     """Divide each feature by its maximum seen in fitting (TFKG's Divisor); a zero maximum divides by 1."""
+
+    stats = ("divisor",)
 
     def reset(self) -> None:
         super().reset()
@@ -174,17 +190,12 @@ class Divisor(Processor):
         self._check_fitted()
         return (_as_float(values) / self.divisor).astype(np.float32)
 
-    def state(self) -> dict[str, Any]:
-        return {"divisor": self.divisor.tolist()}
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        self.divisor = np.asarray(state["divisor"], dtype=np.float64)
-        super().set_state(state)
-
 
 @_register
-class MinMax(Processor):
+class MinMax(_Scaler):
     """Scale each feature to [0, 1] using the fitted min and max (negatives included); constant features map to 0."""
+
+    stats = ("min", "max")
 
     def reset(self) -> None:
         super().reset()
@@ -210,18 +221,12 @@ class MinMax(Processor):
         span = self.max - self.min
         return ((_as_float(values) - self.min) / np.where(span == 0, 1.0, span)).astype(np.float32)
 
-    def state(self) -> dict[str, Any]:
-        return {"min": self.min.tolist(), "max": self.max.tolist()}
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        self.min = np.asarray(state["min"], dtype=np.float64)
-        self.max = np.asarray(state["max"], dtype=np.float64)
-        super().set_state(state)
-
 
 @_register
-class Standardize(Processor):
+class Standardize(_Scaler):
     """z-score per feature; statistics merged chunk by chunk (Chan et al.) so fitting streams."""
+
+    stats = ("mean", "std")
 
     def reset(self) -> None:
         super().reset()
@@ -251,14 +256,6 @@ class Standardize(Processor):
     def transform(self, values: np.ndarray) -> np.ndarray:
         self._check_fitted()
         return ((_as_float(values) - self.mean) / self.std).astype(np.float32)
-
-    def state(self) -> dict[str, Any]:
-        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        self.mean = np.asarray(state["mean"], dtype=np.float64)
-        self.std = np.asarray(state["std"], dtype=np.float64)
-        super().set_state(state)
 
 
 class _Vocabulary:
