@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..graph.ops import array, nn
-from .base import Layer, get_activation, get_constraint, get_initializer, get_regularizer, serialize
+from .base import serialize
+from .core import KernelBiasLayer
 
 
 def standardize_tuple(value: int | Sequence[int], n: int, what: str) -> tuple[int, ...]:
@@ -33,7 +34,7 @@ def check_channels_last(data_format: str | None, layer: str) -> str:
     return data_format
 
 
-class _Conv(Layer):
+class _Conv(KernelBiasLayer):
     rank: int
 
     def __init__(self, filters: int, kernel_size: int | Sequence[int], strides: int | Sequence[int] = 1,
@@ -42,7 +43,9 @@ class _Conv(Layer):
                  use_bias: bool = True, kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
                  kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, kernel_constraint, bias_constraint,
+                         activity_regularizer=activity_regularizer, **kwargs)
         kind = type(self).__name__
         if int(filters) < 1:
             raise ValueError(f"{kind} filters must be a positive integer, got {filters!r}")
@@ -58,45 +61,22 @@ class _Conv(Layer):
         self.padding = standardize_padding(padding, ("valid", "same", "causal") if self.rank == 1
                                            else ("valid", "same"))
         self.data_format = check_channels_last(data_format, kind)
-        self.activation = get_activation(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = get_initializer(kernel_initializer)
-        self.bias_initializer = get_initializer(bias_initializer)
-        self.kernel_regularizer = get_regularizer(kernel_regularizer)
-        self.bias_regularizer = get_regularizer(bias_regularizer)
-        self.kernel_constraint = get_constraint(kernel_constraint)
-        self.bias_constraint = get_constraint(bias_constraint)
 
     def build(self, input_shape):
         if input_shape is None or len(input_shape) != self.rank + 2 or input_shape[-1] is None:
             axes = "steps" if self.rank == 1 else "rows, cols"
             raise ValueError(f"{self.name}: expects inputs of shape (batch, {axes}, channels) with known channels, "
                              f"got {input_shape}")
-        self.kernel = self.add_weight(shape=(*self.kernel_size, int(input_shape[-1]), self.filters), name="kernel",
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = self.add_weight(shape=(self.filters,), name="bias", initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
+        self._build_kernel_bias((*self.kernel_size, int(input_shape[-1]), self.filters))
 
     def call(self, inputs):
-        x = self._convolve(inputs, self.kernel.value())
-        if self.bias is not None:
-            x = nn.bias_add(x, self.bias.value())
-        return self.activation(x)
+        return self._add_bias_and_activate(self._convolve(inputs, self.kernel.value()))
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
                 "strides": list(self.strides), "padding": self.padding, "data_format": self.data_format,
-                "dilation_rate": list(self.dilation_rate), "groups": self.groups,
-                "activation": serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": serialize(self.kernel_initializer),
-                "bias_initializer": serialize(self.bias_initializer),
-                "kernel_regularizer": serialize(self.kernel_regularizer),
-                "bias_regularizer": serialize(self.bias_regularizer),
-                "activity_regularizer": serialize(self.activity_regularizer),
-                "kernel_constraint": serialize(self.kernel_constraint),
-                "bias_constraint": serialize(self.bias_constraint)}
+                "dilation_rate": list(self.dilation_rate), "groups": self.groups, **self._kernel_bias_config(),
+                "activity_regularizer": serialize(self.activity_regularizer)}
 
 
 class Conv1D(_Conv):

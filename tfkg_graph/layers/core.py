@@ -5,6 +5,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..graph import Tensor
 from ..graph.ops import array, constants, math, nn
 from ..runtime import dtypes
 from .base import Layer, get_activation, get_constraint, get_initializer, get_regularizer, serialize
@@ -16,19 +17,13 @@ def _last_dim(input_shape: Sequence[int | None], layer: Layer) -> int:
     return int(input_shape[-1])
 
 
-class Dense(Layer):
-    """``activation(inputs @ kernel + bias)``; inputs of rank > 2 are applied on the last axis."""
+class KernelBiasLayer(Layer):
+    """Dense and the convolutions: ``activation(op(inputs, kernel) + bias)`` with Keras' kernel/bias arguments."""
 
-    supports_masking = True
-
-    def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if int(units) < 1:
-            raise ValueError(f"Dense units must be a positive integer, got {units!r}")
-        self.units = int(units)
+    def __init__(self, activation: Any, use_bias: bool, kernel_initializer: Any, bias_initializer: Any,
+                 kernel_regularizer: Any, bias_regularizer: Any, kernel_constraint: Any, bias_constraint: Any,
+                 **kwargs: Any):
+        super().__init__(**kwargs)
         self.activation = get_activation(activation)
         self.use_bias = use_bias
         self.kernel_initializer = get_initializer(kernel_initializer)
@@ -38,13 +33,47 @@ class Dense(Layer):
         self.kernel_constraint = get_constraint(kernel_constraint)
         self.bias_constraint = get_constraint(bias_constraint)
 
-    def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(_last_dim(input_shape, self), self.units), name="kernel",
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = self.add_weight(shape=(self.units,), name="bias", initializer=self.bias_initializer,
+    def _build_kernel_bias(self, kernel_shape: tuple[int, ...]) -> None:
+        """The kernel, then (with ``use_bias``) a bias of its last dimension."""
+        self.kernel = self.add_weight(shape=kernel_shape, name="kernel", initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = self.add_weight(shape=kernel_shape[-1:], name="bias", initializer=self.bias_initializer,
                                     regularizer=self.bias_regularizer,
                                     constraint=self.bias_constraint) if self.use_bias else None
+
+    def _add_bias_and_activate(self, x: Tensor) -> Tensor:
+        if self.bias is not None:
+            x = nn.bias_add(x, self.bias.value())
+        return self.activation(x)
+
+    def _kernel_bias_config(self) -> dict[str, Any]:
+        return {"activation": serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": serialize(self.kernel_initializer),
+                "bias_initializer": serialize(self.bias_initializer),
+                "kernel_regularizer": serialize(self.kernel_regularizer),
+                "bias_regularizer": serialize(self.bias_regularizer),
+                "kernel_constraint": serialize(self.kernel_constraint),
+                "bias_constraint": serialize(self.bias_constraint)}
+
+
+class Dense(KernelBiasLayer):
+    """``activation(inputs @ kernel + bias)``; inputs of rank > 2 are applied on the last axis."""
+
+    supports_masking = True
+
+    def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any):
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, kernel_constraint, bias_constraint,
+                         activity_regularizer=activity_regularizer, **kwargs)
+        if int(units) < 1:
+            raise ValueError(f"Dense units must be a positive integer, got {units!r}")
+        self.units = int(units)
+
+    def build(self, input_shape):
+        self._build_kernel_bias((_last_dim(input_shape, self), self.units))
 
     def call(self, inputs):
         kernel = self.kernel.value()
@@ -58,18 +87,10 @@ class Dense(Layer):
             else:
                 x = array.reshape(flat, array.concat(
                     [array.shape(inputs)[:-1], constants.constant([self.units], "int32")], 0))
-        if self.bias is not None:
-            x = nn.bias_add(x, self.bias.value())
-        return self.activation(x)
+        return self._add_bias_and_activate(x)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "activation": serialize(self.activation),
-                "use_bias": self.use_bias, "kernel_initializer": serialize(self.kernel_initializer),
-                "bias_initializer": serialize(self.bias_initializer),
-                "kernel_regularizer": serialize(self.kernel_regularizer),
-                "bias_regularizer": serialize(self.bias_regularizer),
-                "kernel_constraint": serialize(self.kernel_constraint),
-                "bias_constraint": serialize(self.bias_constraint)}
+        return {**super().get_config(), "units": self.units, **self._kernel_bias_config()}
 
 
 class Activation(Layer):
