@@ -190,6 +190,20 @@ class Weight:
         return f"<Weight path={self.path}, shape={self.shape}, dtype={self.dtype}>"
 
 
+def checked_weight_values(owner: str, own: Sequence[Weight], arrays: Sequence[Any]) -> list[np.ndarray]:
+    """``set_weights``' input: one array per weight, of its shape, cast to its dtype; ``owner`` names the
+    layer or model in the error."""
+    if len(arrays) != len(own):
+        raise ValueError(f"{owner} has {len(own)} weight(s), got {len(arrays)} array(s)")
+    values = []
+    for w, value in zip(own, arrays):
+        value = np.asarray(value, dtype=w.dtype)
+        if value.shape != w.shape:
+            raise ValueError(f"weight {w.path!r} has shape {w.shape}, got an array of shape {value.shape}")
+        values.append(value)
+    return values
+
+
 def _delegate(op_name: str) -> Callable:
     def method(self: Weight, *args: Any) -> Any:
         return getattr(self.value(), op_name)(*args)
@@ -288,6 +302,21 @@ class Layer:
         self._call_has_mask = "mask" in inspect.signature(self.call).parameters
         self._warned_mask = False
 
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        """As Keras: setting it sets it on every sublayer too."""
+        self._trainable = bool(value)
+        for layer in self._sublayers():
+            layer.trainable = bool(value)
+
+    def _sublayers(self) -> list["Layer"]:
+        """The layers this one is made of (a model's layers, a wrapper's copies); ``trainable`` reaches them."""
+        return []
+
     # -- weights ---------------------------------------------------------------------------------
     def add_weight(self, shape: Sequence[int] = (), initializer: Any = None, dtype: Any = None,
                    trainable: bool = True, autocast: bool = True, regularizer: Any = None,
@@ -327,15 +356,7 @@ class Layer:
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         own = self.weights
-        if len(weights) != len(own):
-            raise ValueError(f"layer {self.name!r} has {len(own)} weight(s) "
-                             f"({', '.join(w.name for w in own)}), got {len(weights)} array(s)")
-        values = []
-        for w, value in zip(own, weights):
-            value = np.asarray(value, dtype=w.dtype)
-            if value.shape != w.shape:
-                raise ValueError(f"weight {w.path!r} has shape {w.shape}, got an array of shape {value.shape}")
-            values.append(value)
+        values = checked_weight_values(f"layer {self.name!r} ({', '.join(w.name for w in own)})", own, weights)
         by_runtime: dict[int, tuple[Any, list, list]] = {}
         for w, value in zip(own, values):
             if w.runtime is None:

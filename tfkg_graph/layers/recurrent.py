@@ -336,16 +336,9 @@ class Bidirectional(Layer):
             self.forward_layer.set_weights(weights[:half])
             self.backward_layer.set_weights(weights[half:])
 
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
-        for sub in (getattr(self, "forward_layer", None), getattr(self, "backward_layer", None)):
-            if sub is not None:
-                sub.trainable = bool(value)
+    def _sublayers(self) -> list[Layer]:  # none yet while Layer.__init__ sets trainable
+        subs = (getattr(self, "forward_layer", None), getattr(self, "backward_layer", None))
+        return [sub for sub in subs if sub is not None]
 
     @property
     def trainable_weights(self):

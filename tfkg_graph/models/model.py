@@ -147,15 +147,8 @@ class Model(Layer):
         raise NotImplementedError
 
     # -- weights ------------------------------------------------------------------------------------------
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
-        for layer in self._layers:
-            layer.trainable = bool(value)
+    def _sublayers(self) -> list[Layer]:
+        return self._layers
 
     @property
     def weights(self) -> list[layer_base.Weight]:
@@ -182,14 +175,7 @@ class Model(Layer):
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         own = self.weights
-        if len(weights) != len(own):
-            raise ValueError(f"model {self.name!r} has {len(own)} weight arrays, got {len(weights)}")
-        values = []
-        for w, value in zip(own, weights):
-            value = np.asarray(value, dtype=w.dtype)
-            if value.shape != w.shape:
-                raise ValueError(f"weight {w.path!r} has shape {w.shape}, got an array of shape {value.shape}")
-            values.append(value)
+        values = layer_base.checked_weight_values(f"model {self.name!r}", own, weights)
         self._ensure_runtime().write_weights(own, values)
 
     @property
