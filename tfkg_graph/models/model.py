@@ -435,10 +435,7 @@ class Model(Layer):
             step = -1
             for step, (bx, by, bsw) in enumerate(train.epoch()):
                 if runtime is None:
-                    runtime = self._ensure_runtime(spec_holder[0])
-                    fn = runtime.train_fn
-                    metric_slices = self._reset_metrics(runtime.train_step)
-                    tracker = _StepTracker(len(runtime.train_step.per_output))
+                    runtime, fn, metric_slices, tracker = self._begin_pass(spec_holder[0], training=True)
                 if hooks.batch_begin:
                     hooks.call("on_train_batch_begin", step, None)
                 outs = self._run_step(fn, bx, by, bsw)
@@ -473,6 +470,13 @@ class Model(Layer):
             if "label" in str(e).lower():
                 raise ValueError(f"bad labels in a batch: {e}") from None
             raise
+
+    def _begin_pass(self, spec: TrainSpec | None, training: bool) -> tuple[ModelRuntime, Any, list, "_StepTracker"]:
+        """At a pass's first batch (the spec is known by then): the runtime, its train or test callable, the
+        metrics' slices of the step's outputs (metrics reset) and a tracker for its per-output losses."""
+        runtime = self._ensure_runtime(spec)
+        fn, step = (runtime.train_fn, runtime.train_step) if training else (runtime.test_fn, runtime.test_step)
+        return runtime, fn, self._reset_metrics(step), _StepTracker(len(step.per_output))
 
     @staticmethod
     def _reset_metrics(step: Any) -> list[tuple[Any, list[str], int, int]]:
@@ -524,10 +528,7 @@ class Model(Layer):
             if by is None:
                 raise ValueError("evaluation data must include targets")
             if runtime is None:
-                runtime = self._ensure_runtime(holder[0])
-                fn = runtime.test_fn
-                slices = self._reset_metrics(runtime.test_step)
-                tracker = _StepTracker(len(runtime.test_step.per_output))
+                runtime, fn, slices, tracker = self._begin_pass(holder[0], training=False)
             if hooks.test_batch:
                 hooks.call("on_test_batch_begin", step, None)
             tracker.update(self._run_step(fn, bx, by, bsw), len(bx[0]), slices)
@@ -604,11 +605,8 @@ class Model(Layer):
     def _on_batch(self, x: Any, y: Any, sample_weight: Any, class_weight: Any, return_dict: bool,
                   train: bool) -> Any:
         xs, ys, sws, spec = self._prepare_xy(x, y, sample_weight, class_weight)
-        runtime = self._ensure_runtime(spec)
-        slices = self._reset_metrics(runtime.train_step) if train else self._reset_metrics(runtime.test_step)
-        tracker = _StepTracker(len(runtime.train_step.per_output))
-        tracker.update(self._run_step(runtime.train_fn if train else runtime.test_fn, xs, ys, sws), len(xs[0]),
-                       slices)
+        runtime, fn, slices, tracker = self._begin_pass(spec, training=train)
+        tracker.update(self._run_step(fn, xs, ys, sws), len(xs[0]), slices)
         logs = self._logs(tracker, runtime)
         if return_dict:
             return logs
