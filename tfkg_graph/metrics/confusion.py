@@ -203,6 +203,12 @@ class _AtConstraint(_Thresholded):
         index = int(np.argmin(dep) if minimize else np.argmax(dep))
         return float(dep[index]), index
 
+    def _logs_at(self, constrained: str, value: float, index: int | None) -> dict[str, float]:
+        """TFKG's logs: the value, the ``constrained`` rate achieved and the threshold at ``index``."""
+        achieved = float(self.rates()[constrained][index]) if index is not None else 0.0
+        threshold = float(self.thresholds[index]) if index is not None else float("nan")
+        return {self.name: value, f"{self.name}_{constrained}": achieved, f"{self.name}_threshold": threshold}
+
     def get_config(self) -> dict[str, Any]:
         return {**Metric.get_config(self), self.value_name: self.value, "num_thresholds": self.num_thresholds,
                 "class_id": self.class_id}
@@ -267,9 +273,7 @@ class FprAtTpr(_AtConstraint):
 
     def logs(self) -> dict[str, float]:
         value, index = self.best("tpr", "fpr", minimize=True)
-        achieved = float(self.rates()["tpr"][index]) if index is not None else 0.0
-        threshold = float(self.thresholds[index]) if index is not None else float("nan")
-        return {self.name: value, f"{self.name}_tpr": achieved, f"{self.name}_threshold": threshold}
+        return self._logs_at("tpr", value, index)
 
 
 class TprAtFpr(_AtConstraint):
@@ -287,9 +291,7 @@ class TprAtFpr(_AtConstraint):
 
     def logs(self) -> dict[str, float]:
         value, index = self.best("fpr", "tpr", at_most=True)
-        achieved = float(self.rates()["fpr"][index]) if index is not None else 0.0
-        threshold = float(self.thresholds[index]) if index is not None else float("nan")
-        return {self.name: max(value, 0.0), f"{self.name}_fpr": achieved, f"{self.name}_threshold": threshold}
+        return self._logs_at("fpr", max(value, 0.0), index)
 
 
 class ConfusionMatrix(Metric):
