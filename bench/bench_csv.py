@@ -9,7 +9,7 @@ same file in the same run measures one epoch of
   * tf.data.experimental.CsvDataset + shuffle(100k rows) + batch + map(standardize, label lookup),
   * pyarrow.csv.read_csv (whole file in memory) + the same preprocessing + permutation + batching,
 then peak RSS growth of a full CsvDataset pass (index, fit, epoch) in a fresh process for the
-file and for a file ``--scale`` times larger. Generated files stay in /tmp.
+file and for a file ``--scale`` times larger. The generated files (in /tmp) are removed unless ``--keep``.
 """
 
 from __future__ import annotations
