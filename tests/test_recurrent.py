@@ -277,3 +277,11 @@ def test_checkpoint_paths_restore_into_keras_and_saved_model_round_trips(tmp_pat
     reloaded = tfkg_graph.models.load_model(str(tmp_path / "model"))
     np.testing.assert_allclose(reloaded.predict(TOKENS, verbose=0), theirs.predict(TOKENS, verbose=0),
                                rtol=RTOL, atol=ATOL)
+
+
+def test_bidirectional_trainable_false_freezes_both_directions():
+    frozen = layers.Bidirectional(layers.LSTM(2), trainable=False)
+    model = tfkg_graph.models.Sequential([layers.Input((3, 4)), frozen])
+    theirs = keras.Sequential([keras.Input((3, 4)), keras.layers.Bidirectional(keras.layers.LSTM(2), trainable=False)])
+    assert len(model.trainable_weights) == len(theirs.trainable_weights) == 0
+    assert len(model.non_trainable_weights) == len(theirs.non_trainable_weights) == 6
