@@ -329,7 +329,6 @@ class Bidirectional(Layer):
                 raise ValueError(f"Bidirectional: the forward and backward layers differ in {attr}")
         for sub in (self.forward_layer, self.backward_layer):  # as Keras: zeros at masked steps of sequences
             sub.zero_output_for_mask = sub.return_sequences
-        self.trainable = self.trainable  # Layer.__init__ set it before the copies existed: pass it on
         self.merge_mode = merge_mode
         self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
         if weights:
