@@ -182,3 +182,48 @@ def test_keras_weights_h5_loads_into_recurrent_models_and_back(builder, tmp_path
         np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(ours.predict(TOKENS, verbose=0), theirs.predict(TOKENS, verbose=0),
                                rtol=RTOL, atol=ATOL)
+
+
+TOKENS_B = np.where(np.arange(STEPS)[None, :] < RNG.integers(1, STEPS + 1, ROWS)[:, None],
+                    RNG.integers(1, VOCAB, (ROWS, STEPS)), 0).astype("int32")  # padded differently
+
+
+def merged(merge, mask_second=True):
+    """Two token branches merged, then an LSTM that skips the steps the merged mask drops."""
+    def builder(L, M):
+        a, b = L.Input((STEPS,), dtype="int32"), L.Input((STEPS,), dtype="int32")
+        first = L.Embedding(VOCAB, 3, mask_zero=True)(a)
+        x = merge(L)([first, L.Embedding(VOCAB, 3, mask_zero=mask_second)(b)])
+        return M.Model([a, b], L.Dense(1, activation="sigmoid")(L.LSTM(3)(x)))
+    return builder
+
+
+MERGES = {"add": lambda L: L.Add(), "concatenate_features": lambda L: L.Concatenate(axis=-1),
+          "concatenate_steps": lambda L: L.Concatenate(axis=1), "maximum": lambda L: L.Maximum(),
+          "minimum": lambda L: L.Minimum(), "multiply": lambda L: L.Multiply()}
+MERGE_CASES = [(name, merge, True) for name, merge in MERGES.items()] + [
+    ("add_one_unmasked", MERGES["add"], False),  # an unmasked input drops an elementwise merge's mask
+    ("maximum_one_unmasked", MERGES["maximum"], False), ("multiply_one_unmasked", MERGES["multiply"], False),
+    ("concatenate_steps_one_unmasked", MERGES["concatenate_steps"], False)]  # its steps count as valid
+
+
+@pytest.mark.parametrize("case", MERGE_CASES, ids=[c[0] for c in MERGE_CASES])
+def test_merged_masks_train_like_keras(case):
+    """Keras 3 merges masks: elementwise merges OR them, Concatenate joins them along the axis; Maximum,
+    Minimum and Multiply also ignore the values at masked steps."""
+    _, merge, mask_second = case
+    ours, theirs = build_both(merged(merge, mask_second))
+    for m, side in ((ours, tfkg_graph), (theirs, keras)):
+        m.compile(optimizer=side.optimizers.SGD(0.2, momentum=0.5), loss="binary_crossentropy")
+        m.fit([TOKENS, TOKENS_B], Y_SAMPLE, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
+        m.predictions = m.predict([TOKENS, TOKENS_B], batch_size=BATCH, verbose=0)
+    for w, a, b in zip(theirs.weights, ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL, err_msg=w.path)
+    np.testing.assert_allclose(ours.predictions, theirs.predictions, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.skip(reason="known limitation: Keras lists the merged mask's own ops (LogicalOr; for Concatenate "
+                  "ExpandDims/ZerosLike/LogicalOr/Concatenate/Any) among _operations; keras_operations models "
+                  "only Embedding's NotEqual, so checkpoint indices after a merged mask differ from Keras")
+def test_checkpoint_of_merged_masks_restores_into_keras(tmp_path, tf):
+    test_checkpoint_restores_into_keras_with_hidden_mask_op(merged(MERGES["add"]), tmp_path, tf)

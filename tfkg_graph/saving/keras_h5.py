@@ -64,6 +64,9 @@ class HiddenOp:
 def _hidden_mask_ops(model: Any) -> dict[int, HiddenOp]:
     """Node id -> the HiddenOp whose mask that node's call receives. Found by replaying the model on
     placeholders in a scratch graph (only when some layer can create a mask: Embedding(mask_zero=True))."""
+    # Known limitation: a mask combined by a merge layer (Add's LogicalOr; Concatenate's ExpandDims,
+    # ZerosLike, LogicalOr, Concatenate and Any) is several ops in Keras' list, fed by the NotEqual ops;
+    # it is modelled here as one op fed by the merge's inputs, so later checkpoint indices differ.
     from ..graph import Graph
     from ..graph.ops import constants
     from ..layers.base import InputLayer, KerasTensor, flatten, get_keras_mask, map_structure
