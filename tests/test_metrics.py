@@ -85,6 +85,15 @@ CASES = {
     "precision_thresholds": (lambda: M.Precision(thresholds=[0.3, 0.6]),
                              lambda: keras.metrics.Precision(thresholds=[0.3, 0.6]), BINARY_TRUE, BINARY_PRED),
     "recall": (M.Recall, keras.metrics.Recall, BINARY_TRUE, BINARY_PRED),
+    "precision_top_k": (lambda: M.Precision(top_k=2), lambda: keras.metrics.Precision(top_k=2), ONE_HOT, PROBS),
+    "recall_top_k": (lambda: M.Recall(top_k=2), lambda: keras.metrics.Recall(top_k=2), ONE_HOT, PROBS),
+    "precision_top_k_class": (lambda: M.Precision(top_k=2, class_id=1),
+                              lambda: keras.metrics.Precision(top_k=2, class_id=1), ONE_HOT, PROBS),
+    "recall_top_k_class_threshold": (lambda: M.Recall(thresholds=0.2, top_k=2, class_id=3),
+                                     lambda: keras.metrics.Recall(thresholds=0.2, top_k=2, class_id=3),
+                                     ONE_HOT, PROBS),
+    "precision_top_k_ties": (lambda: M.Precision(top_k=2), lambda: keras.metrics.Precision(top_k=2),
+                             ONE_HOT, np.round(PROBS, 1)),  # equal scores: the lower index is kept
     "precision_class": (lambda: M.Precision(thresholds=0.3, class_id=2),
                         lambda: keras.metrics.Precision(thresholds=0.3, class_id=2), ONE_HOT, PROBS),
     "recall_class": (lambda: M.Recall(thresholds=0.3, class_id=1),
@@ -237,3 +246,13 @@ def test_reset_state_starts_a_new_epoch():
     metric.reset_state()
     metric.update_state(BINARY_TRUE, BINARY_PRED)
     assert metric.result() == first
+
+
+def test_top_k_config_round_trips_and_rejects_bad_values():
+    metric = M.Recall.from_config(M.Recall(top_k=2, class_id=1).get_config())
+    assert (metric.top_k, metric.class_id) == (2, 1)
+    np.testing.assert_allclose(ours_numpy(metric, ONE_HOT, PROBS, None).result(),
+                               keras_value(keras.metrics.Recall(top_k=2, class_id=1), ONE_HOT, PROBS, None))
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="top_k"):
+            M.Precision(top_k=bad)

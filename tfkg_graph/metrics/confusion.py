@@ -92,13 +92,53 @@ class _ThresholdList(_Thresholded):
         return {**super().get_config(), "thresholds": self.init_thresholds}
 
 
-class Precision(_ThresholdList):
+NEG_INF = -1e10  # Keras' metrics_utils.NEG_INF: the score of predictions outside the top k
+
+
+def _keep_top_k(B: type, y_pred: Any, k: int, classes: int) -> Any:
+    """Keras' _filter_top_k: scores outside each row's top k become NEG_INF (ties go to the lower index,
+    as top_k picks). A score's rank counts the higher scores plus the equal ones at lower indices."""
+    row, other = B.expand(y_pred, -1), B.expand(y_pred, -2)  # [..., i, j]: score i against score j
+    earlier = B.const(np.tril(np.ones((classes, classes)), -1), y_pred)
+    rank = B.sum(B.gt(other, row) + B.eq(other, row) * earlier, -1)
+    keep = B.lt(rank, B.const(float(k), y_pred))
+    return y_pred * keep + NEG_INF * (1.0 - keep)
+
+
+class _TopKRate(_ThresholdList):
+    """Precision/Recall: with ``top_k`` only each row's k highest scores can be positive, and the default
+    threshold becomes NEG_INF so exactly those are (Keras)."""
+
+    def __init__(self, thresholds: float | Sequence[float] | None = None, top_k: int | None = None,
+                 class_id: int | None = None, name: str | None = None, dtype: Any = None,
+                 average: str | None = None):
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer))
+                                  or top_k < 1):
+            raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
+        self.top_k = None if top_k is None else int(top_k)
+        super().__init__(thresholds, class_id, average, name, dtype)
+        if thresholds is None and top_k is not None:
+            self.thresholds = np.asarray([NEG_INF], dtype=np.float32)
+
+    def _prepare(self, B: type, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+        if self.top_k is not None:
+            classes = last_dim(y_pred)
+            if classes is None:
+                raise ValueError(f"{self.name}: top_k needs a known number of classes in y_pred")
+            y_pred = _keep_top_k(B, B.f32(y_pred), self.top_k, classes)
+        return super()._prepare(B, y_true, y_pred, sample_weight)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "top_k": self.top_k}
+
+
+class Precision(_TopKRate):
     def result(self) -> Any:
         s = self.state
         return self._averaged(_divide_no_nan(s["tp"], s["tp"] + s["fp"]))
 
 
-class Recall(_ThresholdList):
+class Recall(_TopKRate):
     def result(self) -> Any:
         s = self.state
         return self._averaged(_divide_no_nan(s["tp"], s["tp"] + s["fn"]))
