@@ -232,3 +232,20 @@ def test_layernorm_embedding_pooling_train_like_keras():
         model.compile(optimizer=side.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy", jit_compile=False)
         model.fit(ids, LABELS, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
     assert_same_weights(ours, theirs)
+
+
+def test_functional_weight_order_follows_the_graph_like_keras():
+    """A shallow branch called before a deeper one: Keras orders layers by depth from the outputs, not
+    by call order, and get/set_weights must line up with it."""
+    def make(side):
+        L = side.layers
+        a, b = L.Input((3,), name="a"), L.Input((2,), name="b")
+        shallow = L.Dense(4, name="shallow")(b)  # called first
+        deep = L.Dense(6, name="deep_2")(L.Dense(5, name="deep_1")(a))
+        merged = L.Concatenate()([deep, shallow])
+        return side.models.Model([a, b], L.Dense(2, name="out")(merged))
+    ours, theirs = make(OURS), make(THEIRS)
+    assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers]
+    ours.set_weights(theirs.get_weights())
+    x = [X[:, :3], X[:, 2:]]
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=RTOL, atol=ATOL)

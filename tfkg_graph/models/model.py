@@ -68,6 +68,8 @@ class Model(Layer):
         if duplicates:
             raise ValueError(f"all layer names in a model must be unique; repeated: {duplicates}")
         self._layers = layers
+        from ..saving.keras_h5 import keras_layer_order
+        self._layers = keras_layer_order(self)  # Keras' order (depth from the outputs), for get/set_weights
         for layer in layers:
             layer._owner = weakref.ref(self)
         self._runtime, self._spec = None, None
