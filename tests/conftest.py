@@ -8,6 +8,14 @@ import textwrap
 
 import pytest
 
+from tfkg_graph.runtime import Session, SessionConfig
+from tfkg_graph.runtime import protos as _protos
+
+# TF's thread pools are process-wide and take the first session's settings. Fix them here, before any
+# test (ours or the Keras/TF oracle side) creates one, so parallel float reductions cannot change the
+# summation order with the order tests happen to run in: parity tests compare at 1e-5.
+Session(_protos.GraphDef(), config=SessionConfig(intra_op_threads=1, inter_op_threads=-1)).close()
+
 
 @pytest.fixture(scope="session")
 def tf():
