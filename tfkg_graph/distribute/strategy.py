@@ -172,15 +172,18 @@ class ParameterServerStrategy(MirroredStrategy):
         return ClusterSession(graph, self, config=self.session_config(config))
 
     def task_of(self, message: str) -> str:
-        """The task an error message points at (by /job:..task:.. or by address)."""
+        """The task that stopped answering: one whose port refuses connections, else the one the error
+        message names (TF's message may name the reporting task rather than the dead one)."""
+        tasks = [(f"/job:{job}/replica:0/task:{i}", address)
+                 for job, addresses in self.cluster.jobs.items() for i, address in enumerate(addresses)]
+        for task, address in tasks:
+            if not _reachable(address):
+                return task
+        for task, address in tasks:
+            if address in message:
+                return task
         found = re.search(r"/job:[\w-]+/replica:\d+/task:\d+", message)
-        if found:
-            return found.group(0)
-        for job, addresses in self.cluster.jobs.items():
-            for i, address in enumerate(addresses):
-                if address in message:
-                    return f"/job:{job}/replica:0/task:{i}"
-        return "an unknown task"
+        return found.group(0) if found else "an unknown task"
 
 
 _SERVERS: dict[str, Server] = {}  # servers live as long as the process (see server.py): one per address
