@@ -12,11 +12,12 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import tfkg_graph  # noqa: E402
+from _parity import TRAINED_ATOL, TRAINED_RTOL, assert_weights_match  # noqa: E402
 from tfkg_graph import layers  # noqa: E402
 from tfkg_graph.graph.opdefs import GraphBuildError  # noqa: E402
 
 ROWS, BATCH, EPOCHS = 48, 8, 4  # 6 steps per epoch -> 24 steps
-RTOL, ATOL = 1e-5, 1e-6
+RTOL, ATOL = TRAINED_RTOL, TRAINED_ATOL
 RNG = np.random.default_rng(5)
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -81,8 +82,7 @@ def test_training_matches_keras(case):
         model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
     theirs_weights = theirs.get_weights()
     assert all(not np.allclose(a, b) for a, b in zip(initial, theirs_weights)), "every weight was trained"
-    for w, a, b in zip(theirs.weights, ours.get_weights(), theirs_weights):
-        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL, err_msg=w.path)
+    assert_weights_match(ours, theirs)
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=RTOL, atol=ATOL)
 
 

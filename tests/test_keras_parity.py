@@ -9,6 +9,7 @@ keras = pytest.importorskip("keras")
 
 import tfkg_graph  # noqa: E402
 from tfkg_graph import layers  # noqa: E402
+from _parity import TRAINED_ATOL, TRAINED_RTOL, assert_weights_match  # noqa: E402
 
 ROWS, BATCH, EPOCHS = 64, 8, 7  # 8 steps per epoch -> 56 steps
 RNG = np.random.default_rng(11)
@@ -17,7 +18,7 @@ LABELS = ((X[:, 0] > 0).astype("int64") + (X[:, 1] > 0.3)).astype("int64")  # 3 
 ONE_HOT = np.eye(3, dtype="float32")[LABELS]
 BINARY = (X[:, 2] > 0).astype("float32")[:, None]
 REGRESSION = (X[:, :1] * 2 - X[:, 1:2] + 0.1 * X[:, 3:4]).astype("float32")
-RTOL, ATOL = 1e-5, 1e-6  # relative agreement; atol only for entries that are ~0 (see assert_same_weights)
+RTOL, ATOL = TRAINED_RTOL, TRAINED_ATOL
 
 
 class Side:
@@ -46,18 +47,6 @@ def train_both(make, loss, optimizer, y, metrics=None, **fit_kwargs):
     return ours, theirs
 
 
-def assert_same_weights(ours, theirs, rtol=RTOL, atol=ATOL):
-    theirs_weights = theirs.get_weights()
-    ours_weights = ours.get_weights()
-    assert len(ours_weights) == len(theirs_weights)
-    for w, (a, b) in zip(theirs.weights, zip(ours_weights, theirs_weights)):
-        # "relative" is relative to the weight tensor's scale: an entry near 0 in a tensor of scale 0.3
-        # may differ by float32 summation order (e.g. Keras' sparse embedding update vs our dense one,
-        # or thread pools set by an earlier test) without the tensors disagreeing beyond 1e-5
-        scale_atol = max(atol, rtol * float(np.max(np.abs(b), initial=0.0)))
-        np.testing.assert_allclose(a, b, rtol=rtol, atol=scale_atol, err_msg=w.path)
-
-
 def assert_same_evaluate_predict(ours, theirs, y):
     np.testing.assert_allclose(ours.predict(X, verbose=0), theirs.predict(X, verbose=0), rtol=RTOL, atol=ATOL)
     ours_eval = np.atleast_1d(ours.evaluate(X, y, batch_size=16, verbose=0))
@@ -83,32 +72,32 @@ def test_losses_match_keras(case):
     _, loss_name, loss_kwargs, units, activation, y = case
     ours, theirs = train_both(lambda s: mlp(s, units, activation), lambda m: getattr(m, loss_name)(**loss_kwargs),
                               lambda m: m.SGD(learning_rate=0.05, momentum=0.5), y)
-    assert_same_weights(ours, theirs)
+    assert_weights_match(ours, theirs)
     assert_same_evaluate_predict(ours, theirs, y)
 
 
-OPTIMIZER_CASES = [  # (id, class, kwargs, (rtol, atol) when looser than the default)
-    ("sgd", "SGD", {"learning_rate": 0.1}, None),
-    ("sgd_momentum_nesterov", "SGD", {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}, None),
-    ("rmsprop_centered_momentum", "RMSprop", {"learning_rate": 0.005, "momentum": 0.5, "centered": True}, None),
-    ("adagrad", "Adagrad", {"learning_rate": 0.05}, None),
-    ("adamax", "Adamax", {"learning_rate": 0.01}, None),
-    ("sgd_global_clipnorm", "SGD", {"learning_rate": 0.1, "global_clipnorm": 0.2}, None),
-    ("sgd_clipvalue", "SGD", {"learning_rate": 0.1, "clipvalue": 0.01}, None),
-    ("adam", "Adam", {"learning_rate": 0.01}, None),
-    ("adam_amsgrad", "Adam", {"learning_rate": 0.01, "amsgrad": True}, None),
-    ("adamw", "AdamW", {"learning_rate": 0.01, "weight_decay": 0.05}, None),
-    ("nadam", "Nadam", {"learning_rate": 0.01}, None),
-    ("adam_clipnorm", "Adam", {"learning_rate": 0.01, "clipnorm": 0.1}, None),
+OPTIMIZER_CASES = [  # (id, class, kwargs)
+    ("sgd", "SGD", {"learning_rate": 0.1}),
+    ("sgd_momentum_nesterov", "SGD", {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}),
+    ("rmsprop_centered_momentum", "RMSprop", {"learning_rate": 0.005, "momentum": 0.5, "centered": True}),
+    ("adagrad", "Adagrad", {"learning_rate": 0.05}),
+    ("adamax", "Adamax", {"learning_rate": 0.01}),
+    ("sgd_global_clipnorm", "SGD", {"learning_rate": 0.1, "global_clipnorm": 0.2}),
+    ("sgd_clipvalue", "SGD", {"learning_rate": 0.1, "clipvalue": 0.01}),
+    ("adam", "Adam", {"learning_rate": 0.01}),
+    ("adam_amsgrad", "Adam", {"learning_rate": 0.01, "amsgrad": True}),
+    ("adamw", "AdamW", {"learning_rate": 0.01, "weight_decay": 0.05}),
+    ("nadam", "Nadam", {"learning_rate": 0.01}),
+    ("adam_clipnorm", "Adam", {"learning_rate": 0.01, "clipnorm": 0.1}),
 ]
 
 
 @pytest.mark.parametrize("case", OPTIMIZER_CASES, ids=[c[0] for c in OPTIMIZER_CASES])
 def test_optimizers_match_keras(case):
-    _, opt_name, opt_kwargs, tolerance = case
+    _, opt_name, opt_kwargs = case
     ours, theirs = train_both(lambda s: mlp(s, 3, "softmax"), lambda m: m.SparseCategoricalCrossentropy(),
                               lambda m: getattr(m, opt_name)(**opt_kwargs), LABELS)
-    assert_same_weights(ours, theirs, *(tolerance or (RTOL, ATOL)))
+    assert_weights_match(ours, theirs)
 
 
 def _functional(side: Side):
@@ -126,7 +115,7 @@ def test_functional_multi_input_matches_keras():
         model.compile(optimizer=side.optimizers.SGD(0.05, momentum=0.9), loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"], jit_compile=False)
         model.fit(x, LABELS, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
-    assert_same_weights(ours, theirs)
+    assert_weights_match(ours, theirs)
     np.testing.assert_allclose(ours.evaluate(x, LABELS, verbose=0), theirs.evaluate(x, LABELS, verbose=0),
                                rtol=RTOL, atol=ATOL)
 
@@ -145,7 +134,7 @@ def test_multi_output_loss_weights_match_keras():
         model.compile(optimizer=side.optimizers.SGD(0.05), loss=["sparse_categorical_crossentropy", "mse"],
                       loss_weights=[1.0, 0.3], jit_compile=False)
         model.fit(X, [LABELS, REGRESSION], batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
-    assert_same_weights(ours, theirs)
+    assert_weights_match(ours, theirs)
     ours_total = ours.evaluate(X, [LABELS, REGRESSION], verbose=0)[0]
     theirs_total = theirs.evaluate(X, [LABELS, REGRESSION], verbose=0)[0]
     assert ours_total == pytest.approx(theirs_total, rel=RTOL)
@@ -156,7 +145,7 @@ def test_batchnorm_and_dropout_training_and_inference_match_keras():
     Dropout's training masks are random on both sides, so training parity uses BN alone."""
     make = lambda s: mlp(s, 3, "softmax", [s.layers.BatchNormalization(momentum=0.9)])  # noqa: E731
     ours, theirs = train_both(make, lambda m: m.SparseCategoricalCrossentropy(), lambda m: m.SGD(0.05), LABELS)
-    assert_same_weights(ours, theirs)  # includes moving_mean / moving_variance
+    assert_weights_match(ours, theirs)  # includes moving_mean / moving_variance
     assert_same_evaluate_predict(ours, theirs, LABELS)
     drop = lambda s: mlp(s, 3, "softmax", [s.layers.Dropout(0.5), s.layers.BatchNormalization()])  # noqa: E731
     ours, theirs = drop(OURS), drop(THEIRS)
@@ -170,7 +159,7 @@ def test_batchnorm_and_dropout_training_and_inference_match_keras():
 def test_class_weights_with_three_classes_match_keras():
     ours, theirs = train_both(lambda s: mlp(s, 3, "softmax"), lambda m: m.SparseCategoricalCrossentropy(),
                               lambda m: m.SGD(0.1), LABELS, class_weight={0: 0.3, 1: 1.0, 2: 2.5})
-    assert_same_weights(ours, theirs)
+    assert_weights_match(ours, theirs)
 
 
 def test_regularizers_and_constraints_match_keras():
@@ -180,7 +169,7 @@ def test_regularizers_and_constraints_match_keras():
                                                               bias_constraint="non_neg"),
                                        L.Dense(3, activation="softmax", kernel_constraint="max_norm")])
     ours, theirs = train_both(make, lambda m: m.SparseCategoricalCrossentropy(), lambda m: m.SGD(0.1, momentum=0.5), LABELS)
-    assert_same_weights(ours, theirs)
+    assert_weights_match(ours, theirs)
     assert_same_evaluate_predict(ours, theirs, LABELS)
 
 
@@ -190,7 +179,7 @@ def test_frozen_layer_matches_keras():
         model.layers[0].trainable = False
         return model
     ours, theirs = train_both(make, lambda m: m.SparseCategoricalCrossentropy(), lambda m: m.SGD(0.1, momentum=0.5), LABELS)
-    assert_same_weights(ours, theirs)
+    assert_weights_match(ours, theirs)
 
 
 class OurScale(layers.Layer):
@@ -215,7 +204,7 @@ def test_custom_layer_matches_keras():
         L = side.layers
         return side.models.Sequential([L.Input((4,)), scale, L.Dense(3, activation="softmax")])
     ours, theirs = train_both(make, lambda m: m.SparseCategoricalCrossentropy(), lambda m: m.SGD(0.1, momentum=0.5), LABELS)
-    assert_same_weights(ours, theirs)
+    assert_weights_match(ours, theirs)
 
 
 def test_layernorm_embedding_pooling_train_like_keras():
@@ -231,7 +220,7 @@ def test_layernorm_embedding_pooling_train_like_keras():
     for side, model in ((OURS, ours), (THEIRS, theirs)):
         model.compile(optimizer=side.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy", jit_compile=False)
         model.fit(ids, LABELS, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
-    assert_same_weights(ours, theirs)
+    assert_weights_match(ours, theirs)
 
 
 def test_functional_weight_order_follows_the_graph_like_keras():

@@ -15,6 +15,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import tfkg_graph  # noqa: E402
+from _parity import TRAINED_ATOL, TRAINED_RTOL, assert_weights_match  # noqa: E402
 from tfkg_graph import layers  # noqa: E402
 
 ROWS, BATCH, EPOCHS, STEPS, VOCAB, CLASSES = 48, 8, 4, 6, 12, 3  # 6 batches x 4 epochs = 24 steps
@@ -24,7 +25,7 @@ VALID = np.arange(STEPS)[None, :] < LENGTHS[:, None]
 TOKENS = np.where(VALID, RNG.integers(1, VOCAB, (ROWS, STEPS)), 0).astype("int32")  # post-padded
 Y_SAMPLE = ((TOKENS % 3 == 1).sum(1) > LENGTHS / 3).astype("float32")[:, None]
 Y_STEPS = (TOKENS % CLASSES).astype("int32")  # a class per step; padded steps carry label 0
-RTOL, ATOL = 1e-5, 1e-6
+RTOL, ATOL = TRAINED_RTOL, TRAINED_ATOL
 
 
 def pooled(L, M, pool):
@@ -76,8 +77,7 @@ def test_training_evaluate_and_predict_match_keras(case):
             m.history_ = m.fit(TOKENS, y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0).history
             m.evaluation = m.evaluate(TOKENS, y, batch_size=BATCH, verbose=0, return_dict=True)
             m.predictions = m.predict(TOKENS, batch_size=BATCH, verbose=0)
-    for w, a, b in zip(theirs.weights, ours.get_weights(), theirs.get_weights()):
-        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL, err_msg=w.path)
+    assert_weights_match(ours, theirs)
     for key, values in theirs.history_.items():
         np.testing.assert_allclose(ours.history_[key], values, rtol=RTOL, atol=ATOL, err_msg=key)
     assert set(ours.evaluation) == set(theirs.evaluation)
@@ -217,8 +217,7 @@ def test_merged_masks_train_like_keras(case):
         m.compile(optimizer=side.optimizers.SGD(0.2, momentum=0.5), loss="binary_crossentropy")
         m.fit([TOKENS, TOKENS_B], Y_SAMPLE, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
         m.predictions = m.predict([TOKENS, TOKENS_B], batch_size=BATCH, verbose=0)
-    for w, a, b in zip(theirs.weights, ours.get_weights(), theirs.get_weights()):
-        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL, err_msg=w.path)
+    assert_weights_match(ours, theirs)
     np.testing.assert_allclose(ours.predictions, theirs.predictions, rtol=RTOL, atol=ATOL)
 
 

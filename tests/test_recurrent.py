@@ -12,6 +12,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import tfkg_graph  # noqa: E402
+from _parity import TRAINED_ATOL, TRAINED_RTOL, assert_weights_match  # noqa: E402
 from tfkg_graph import initializers, layers  # noqa: E402
 from tfkg_graph.graph import Graph  # noqa: E402
 from tfkg_graph.runtime import Session  # noqa: E402
@@ -23,7 +24,7 @@ TOKENS = np.where(np.arange(STEPS)[None, :] < LENGTHS[:, None], RNG.integers(1, 
 TOKENS = TOKENS.astype("int32")  # post-padded with zeros
 FLOATS = RNG.normal(size=(ROWS, STEPS, 3)).astype("float32")
 Y = ((TOKENS % 3 == 1).sum(1) > LENGTHS / 3).astype("float32")[:, None]
-RTOL, ATOL = 1e-5, 1e-6
+RTOL, ATOL = TRAINED_RTOL, TRAINED_ATOL
 
 
 def recurrent(L, kind: str, **kwargs):
@@ -98,8 +99,7 @@ def test_training_matches_keras(case):
         m.compile(optimizer=optimizer(side, mask), loss="binary_crossentropy", metrics=["accuracy"])
         history = m.fit(x, Y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
         m.final_loss = history.history["loss"][-1]
-    for w, a, b in zip(theirs.weights, ours.get_weights(), theirs.get_weights()):
-        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL, err_msg=w.path)
+    assert_weights_match(ours, theirs)
     np.testing.assert_allclose(ours.final_loss, theirs.final_loss, rtol=RTOL)
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=RTOL, atol=ATOL)
 
