@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tfkg_graph import layers, models, saving
+from _parity import TRAINED_ATOL, TRAINED_RTOL, assert_weights_match
 
 RNG = np.random.default_rng(7)
 X = RNG.standard_normal((8, 4)).astype(np.float32)
@@ -134,6 +135,103 @@ def test_transfer_learning_frozen_layers_train_like_keras(tmp_path, keras):
     assert not np.allclose(loaded[-2], ours.get_weights()[-2])
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+# ---- optimizer state ------------------------------------------------------------------------------------
+RESUME_X = RNG.standard_normal((32, 4)).astype(np.float32)
+RESUME_Y = np.stack([RESUME_X[:, 0] - RESUME_X[:, 1], RESUME_X[:, 2] * RESUME_X[:, 3]], axis=1)
+OPTIMIZERS = [("Adam", {"learning_rate": 0.01}), ("Adam", {"learning_rate": 0.01, "amsgrad": True}),
+              ("Nadam", {"learning_rate": 0.01}), ("SGD", {"learning_rate": 0.05, "momentum": 0.9}),
+              ("RMSprop", {"learning_rate": 0.005, "momentum": 0.5, "centered": True}),
+              ("Adagrad", {"learning_rate": 0.05}), ("Adamax", {"learning_rate": 0.01})]
+
+
+def compiled_pair(keras, name, kwargs):
+    """The same Dense/BN/LayerNorm model and optimizer on both sides, same initial weights."""
+    theirs, ours = both(keras, build_sequential)
+    ours.set_weights(theirs.get_weights())
+    theirs.compile(optimizer=getattr(keras.optimizers, name)(**kwargs), loss="mse")
+    ours.compile(optimizer=getattr(__import__("tfkg_graph").optimizers, name)(**kwargs), loss="mse")
+    return theirs, ours
+
+
+def keep_training(*trained):
+    for model in trained:
+        model.fit(RESUME_X, RESUME_Y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+
+
+@pytest.mark.parametrize("name,kwargs", OPTIMIZERS, ids=[f"{n}{'_' + '_'.join(k) if len(k) > 1 else ''}"
+                                                         for n, k in OPTIMIZERS])
+def test_training_resumes_from_a_keras_file_with_its_optimizer_state(tmp_path, keras, name, kwargs):
+    """Keras trains 8 steps and saves; our compiled, never-trained model loads the file and both train 8
+    more steps: same weights as Keras, which only holds if the moments and the step count came along."""
+    theirs, ours = compiled_pair(keras, name, kwargs)
+    keep_training(theirs)
+    path = str(tmp_path / "resume.weights.h5")
+    theirs.save_weights(path)
+    ours.load_weights(path)
+    keep_training(theirs, ours)
+    assert_weights_match(ours, theirs)
+    state = ours.runtime.optimizer_state()
+    assert [np.shape(v) for v in state] == [tuple(v.shape) for v in theirs.optimizer.variables]
+    for a, b in zip(state, theirs.optimizer.variables):
+        np.testing.assert_allclose(a, b.numpy(), rtol=TRAINED_RTOL, atol=TRAINED_ATOL, err_msg=b.path)
+    assert int(state[0]) == 16
+
+
+@pytest.mark.parametrize("name,kwargs", [OPTIMIZERS[0], OPTIMIZERS[4]], ids=["Adam", "RMSprop"])
+def test_keras_resumes_from_our_file_with_its_optimizer_state(tmp_path, keras, name, kwargs):
+    """The other way: we train and save, Keras builds its optimizer, loads, and both train on."""
+    theirs, ours = compiled_pair(keras, name, kwargs)
+    keep_training(ours)
+    path = str(tmp_path / "resume.weights.h5")
+    ours.save_weights(path)
+    with h5py.File(path) as f:
+        assert len(f["optimizer/vars"]) == len(ours.optimizer.variables)
+    theirs.optimizer.build(theirs.trainable_variables)
+    theirs.load_weights(path)
+    assert int(theirs.optimizer.iterations.numpy()) == 8
+    keep_training(theirs, ours)
+    assert_weights_match(ours, theirs)
+
+
+def test_optimizer_state_loaded_after_training_and_from_a_keras_archive(tmp_path, keras):
+    """A model that has trained already takes the file's state at once; a .keras archive carries it too."""
+    theirs, ours = compiled_pair(keras, "Adam", {"learning_rate": 0.01})
+    keep_training(theirs, ours)  # ours now has its own (equal) state: overwrite it with Keras' 16-step one
+    keep_training(theirs)
+    path = str(tmp_path / "resume.keras")
+    theirs.save(path)
+    ours.load_weights(path)
+    assert int(ours.runtime.optimizer_state()[0]) == 16
+    keep_training(theirs, ours)
+    assert_weights_match(ours, theirs)
+
+
+def test_optimizer_state_that_does_not_fit_is_skipped_with_a_warning(tmp_path, keras):
+    """As Keras: another optimizer's state is skipped with a warning; the layer weights still load, and
+    a model that is not compiled loads only the layer weights."""
+    theirs, ours = compiled_pair(keras, "Adam", {"learning_rate": 0.01})
+    keep_training(theirs)
+    path = str(tmp_path / "adam.weights.h5")
+    theirs.save_weights(path)
+    layers.clear_session()
+    plain = build_sequential(layers, models.Model, models.Sequential, layers.Input)
+    plain.load_weights(path)
+    for a, b in zip(plain.get_weights(), theirs.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    plain.compile(optimizer="sgd", loss="mse")  # compiled after loading: starts from a fresh optimizer
+    keep_training(plain)
+    assert int(plain.runtime.optimizer_state()[0]) == 8
+    sgd = build_sequential(layers, models.Model, models.Sequential, layers.Input)
+    sgd.compile(optimizer=__import__("tfkg_graph").optimizers.SGD(momentum=0.9), loss="mse")
+    sgd.load_weights(path)
+    for a, b in zip(sgd.get_weights(), theirs.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.warns(UserWarning, match=r"Skipping variable loading for optimizer 'sgd', because it has 12 "
+                                         r"variables .* whereas the saved optimizer has 22"):
+        keep_training(sgd)
+    assert int(sgd.runtime.optimizer_state()[0]) == 8
 
 
 # ---- bad input ------------------------------------------------------------------------------------------

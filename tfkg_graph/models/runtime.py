@@ -10,6 +10,7 @@ one ``TF_SessionRun``: feeds inputs, targets and sample weights; fetches the los
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -20,7 +21,7 @@ from ..graph.ops import array, constants, state
 from ..layers.base import LOSSES, UPDATES, get_keras_mask, set_keras_mask
 from ..losses import apply_mask
 from ..metrics.base import MeanMetricWrapper
-from ..runtime import Session, SessionConfig
+from ..runtime import Session, SessionConfig, dtypes
 
 # Up to this many parameters ops run in the caller's thread (intra 1, inter -1): no pool hand-offs, the
 # fastest setting for small models. Above it TF's own pools (0/0) get the large matmuls. Measured on the
@@ -105,6 +106,7 @@ class ModelRuntime:
             self.test_fn = self.session.make_callable(feeds, [t.name for t in self.test_step.fetches()])
             if hasattr(spec.optimizer, "attach"):
                 spec.optimizer.attach(self.session)
+            self.write_pending_optimizer_state()
 
     # -- building -------------------------------------------------------------------------------------
     def _build_training(self, model: Any, spec: TrainSpec, g: Graph) -> None:
@@ -214,6 +216,41 @@ class ModelRuntime:
         feeds = [self._assigns[n][0].name for n in values]
         targets = [self._assigns[n][1].name for n in values]
         self.session.make_callable(feeds, [], targets)(*values.values())
+
+    # -- optimizer state ------------------------------------------------------------------------------
+    def _built_optimizer(self) -> Any:
+        """The model's optimizer when its variables live in this graph (a training runtime), else None."""
+        optimizer = self.spec.optimizer if self.spec is not None else None
+        if optimizer is None or optimizer is not self.model.optimizer or not getattr(optimizer, "built", False):
+            return None
+        return optimizer if optimizer.iterations.graph is self.graph else None
+
+    def optimizer_state(self) -> list[np.ndarray] | None:
+        """The model's optimizer ``variables`` (iterations, learning rate, slots: Keras' order), or values
+        still waiting for the training graph; None when there are neither."""
+        optimizer = self._built_optimizer()
+        if optimizer is None:
+            return getattr(self.model.optimizer, "pending_state", None)
+        return self.read_variables([v.name for v in optimizer.variables])
+
+    def write_pending_optimizer_state(self) -> None:
+        """Writes ``optimizer.pending_state`` (values loaded before the slots existed) once the optimizer's
+        variables exist here. Values that do not fit them (another optimizer, other trainable weights)
+        are skipped with a warning, as Keras' ``load_weights`` does."""
+        optimizer = self._built_optimizer()
+        values = getattr(optimizer, "pending_state", None)
+        if values is None:
+            return
+        optimizer.pending_state = None
+        variables = optimizer.variables
+        shapes, found = [tuple(v.shape) for v in variables], [np.shape(value) for value in values]
+        if found != shapes:
+            warnings.warn(f"Skipping variable loading for optimizer {optimizer.name!r}, because it has "
+                          f"{len(variables)} variables of shapes {shapes} whereas the saved optimizer has "
+                          f"{len(values)} of shapes {found}", stacklevel=2)
+            return
+        self.write_variables({v.name: np.asarray(value, dtypes.to_numpy(v.dtype))
+                              for v, value in zip(variables, values)})
 
     def variable_values(self) -> dict[str, np.ndarray]:
         names = [v.name for v in self.all_variables]

@@ -101,6 +101,9 @@ class Optimizer:
         self._runner: Any = None
         self._exclude_ids: set[int] = set()
         self._exclude_pattern: re.Pattern | None = None
+        # values for ``variables`` read from a weights file before the slots existed; the model's runtime
+        # writes them once it has built them (Keras would skip them with a warning instead)
+        self.pending_state: list[np.ndarray] | None = None
 
     # -- building ----------------------------------------------------------------------------
     def build(self, variables: Sequence[Variable], graph: Graph | None = None) -> None:

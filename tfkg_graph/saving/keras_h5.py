@@ -4,7 +4,9 @@ Keras 3 keys weights by object structure, not by layer name: ``layers/<snake_cas
 with a counter per class in the order of ``model.layers``, nested models recursing
 (``layers/sequential/layers/dense/vars/0``), each layer's variables in creation order with the trainable
 ones first. We walk our model the same way, so a file moves between equivalent models in both
-directions whatever the layers are named. Optimizer state is neither read nor written.
+directions whatever the layers are named. A compiled model's optimizer state goes to and comes from
+``optimizer/vars/<i>``, Keras' ``optimizer.variables`` order (iterations, learning rate, slots per
+trainable weight), so training resumes where the other framework left it.
 """
 from __future__ import annotations
 
@@ -262,6 +264,7 @@ def import_keras_weights(model: Any, filepath: str, skip_mismatch: bool = False)
             values += [np.asarray(ds[()], dtype=w.dtype) for w, ds in zip(own, found)]
         problems += [f"the file has {n} array(s) at {path}, which no layer of the model matches"
                      for path, n in sorted(stored.items())]
+        optimizer_state = _stored_optimizer_state(f)
     if problems:
         message = f"{filepath!r} does not fit model {model.name!r}: " + "; ".join(problems)
         if not skip_mismatch:
@@ -269,12 +272,26 @@ def import_keras_weights(model: Any, filepath: str, skip_mismatch: bool = False)
         warnings.warn(message + " (skipped)", stacklevel=3)
     if weights:
         model.runtime.write_weights(weights, values)
+    if optimizer_state is not None and model.optimizer is not None:
+        model.optimizer.pending_state = optimizer_state  # written now if trained, else at the first fit
+        model.runtime.write_pending_optimizer_state()
+
+
+def _stored_optimizer_state(f: Any) -> list[np.ndarray] | None:
+    group = f.get("optimizer/vars")
+    if group is None or not len(group):
+        return None
+    found = [group.get(str(i)) for i in range(len(group))]
+    if any(ds is None or not hasattr(ds, "shape") for ds in found):
+        raise KerasWeightsError(f"optimizer arrays are not named 0..{len(group) - 1} (found {sorted(group)})")
+    return [np.asarray(ds[()]) for ds in found]
 
 
 # ---- export -------------------------------------------------------------------------------------------------
 def export_keras_weights(model: Any, filepath: str) -> str:
     """Writes the model's weights as a Keras 3 ``.weights.h5`` that ``keras_model.load_weights`` reads
-    into an equivalent Keras model. Written beside the target and renamed into place."""
+    into an equivalent Keras model, with the optimizer's state once it has some (Keras loads that into
+    a built optimizer). Written beside the target and renamed into place."""
     h5py = _h5py()
     filepath = os.fspath(filepath)
     if not filepath.endswith(KERAS_WEIGHTS_SUFFIX):
@@ -282,6 +299,7 @@ def export_keras_weights(model: Any, filepath: str) -> str:
     layout = [(path, layer, keras_weight_groups(layer)) for path, layer in keras_layout(model)]
     weights = [w for _, _, groups in layout for _, own in groups for w in own]
     values = iter(model.runtime.read_weights(weights)) if weights else iter(())
+    optimizer_state = model.runtime.optimizer_state()
     directory = os.path.dirname(os.path.abspath(filepath))
     os.makedirs(directory, exist_ok=True)
     tmp = os.path.join(directory, f".{os.path.basename(filepath)}.tmp-{uuid.uuid4().hex[:8]}")
@@ -297,6 +315,11 @@ def export_keras_weights(model: Any, filepath: str) -> str:
                     group = f["/".join([path, *parts, "vars"])]
                     for i, _ in enumerate(own):
                         group[str(i)] = next(values)
+            if optimizer_state is not None:
+                group = f.create_group("optimizer/vars")
+                group.attrs["name"] = model.optimizer.name
+                for i, value in enumerate(optimizer_state):
+                    group[str(i)] = value
             f.create_group("vars").attrs["name"] = model.name
         os.replace(tmp, filepath)
     finally:
