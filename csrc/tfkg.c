@@ -373,12 +373,30 @@ const tfkg_signature *tfkg_find_signature(const tfkg_model *m, const char *name,
   return NULL;
 }
 
+static int ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* A float32 input named "..sample_weight": one value per row, also for a sequence output whose weight
+ * has unknown step dimensions (they are 1: the row's weight covers all its steps). */
+static int is_sample_weight(const tfkg_tensor_info *info) {
+  return info->dtype == TF_FLOAT && info->rank >= 1 && ends_with(info->key, SAMPLE_WEIGHT_SUFFIX);
+}
+
+/* Dimension d of `info` for `rows` rows; -1 if unknown. */
+static int64_t dim_for(const tfkg_tensor_info *info, int d, int64_t rows) {
+  if (info->dims[d] >= 0) return info->dims[d];
+  if (d == 0) return rows;
+  return is_sample_weight(info) ? 1 : -1;
+}
+
 int64_t tfkg_byte_size(const tfkg_tensor_info *info, int64_t rows) {
   size_t item = TF_DataTypeSize((TF_DataType)info->dtype);
   if (!item || info->rank < 0 || rows < 0) return -1;
   int64_t n = (int64_t)item;
   for (int d = 0; d < info->rank; d++) {
-    int64_t dim = info->dims[d] >= 0 ? info->dims[d] : (d == 0 ? rows : -1);
+    int64_t dim = dim_for(info, d, rows);
     if (dim < 0 || (dim && n > INT64_MAX / dim)) return -1;
     n *= dim;
   }
@@ -387,11 +405,6 @@ int64_t tfkg_byte_size(const tfkg_tensor_info *info, int64_t rows) {
 
 /* ---------------------------------------------------------------------------------------------- */
 /* running */
-
-static int ends_with(const char *s, const char *suffix) {
-  size_t n = strlen(s), k = strlen(suffix);
-  return n >= k && strcmp(s + n - k, suffix) == 0;
-}
 
 /* The tensor to feed for signature input `info`: the caller's buffer, or ones for an omitted sample
  * weight. *feed stays NULL (and an error is set) on failure. */
@@ -402,7 +415,7 @@ static tfkg_code make_feed(const tfkg_signature *s, const tfkg_tensor_info *info
     return fail(err, TFKG_ERR_ARGUMENT, "signature '%s': input '%s' (%s, rank %d) cannot be sized for %lld "
                 "rows: only the first dimension may be unknown", s->name, info->key, tfkg_dtype_name(info->dtype),
                 info->rank, (long long)rows);
-  int omitted_weight = !given && info->dtype == TF_FLOAT && info->rank == 1 && ends_with(info->key, SAMPLE_WEIGHT_SUFFIX);
+  int omitted_weight = !given && is_sample_weight(info);
   if (!given && !omitted_weight)
     return fail(err, TFKG_ERR_ARGUMENT, "signature '%s': input '%s' (%s) was not given", s->name,
                 info->key, tfkg_dtype_name(info->dtype));
@@ -415,7 +428,7 @@ static tfkg_code make_feed(const tfkg_signature *s, const tfkg_tensor_info *info
   int64_t dims[16];
   if (info->rank > (int)(sizeof dims / sizeof *dims))
     return fail(err, TFKG_ERR_ARGUMENT, "input '%s' has rank %d; at most 16 is supported", info->key, info->rank);
-  for (int d = 0; d < info->rank; d++) dims[d] = info->dims[d] >= 0 ? info->dims[d] : rows;
+  for (int d = 0; d < info->rank; d++) dims[d] = dim_for(info, d, rows);
   *feed = TF_AllocateTensor((TF_DataType)info->dtype, dims, info->rank, (size_t)need);
   if (!*feed) return fail(err, TFKG_ERR_MEMORY, "out of memory for input '%s'", info->key);
   if (given) {

@@ -106,7 +106,7 @@ const tfkg_signature *tfkg_signature_at(const tfkg_model *model, size_t index);
 const tfkg_signature *tfkg_find_signature(const tfkg_model *model, const char *name, tfkg_error *err);
 
 /* Bytes a buffer for `info` needs at `rows` rows; -1 if that is not fixed (string dtype, or an
- * unknown dimension other than the first). */
+ * unknown dimension other than the first, except a sample weight's steps, which count as 1). */
 int64_t tfkg_byte_size(const tfkg_tensor_info *info, int64_t rows);
 
 /* "float32", "int64", ... ("unknown" for others). */
@@ -114,8 +114,8 @@ const char *tfkg_dtype_name(int dtype);
 
 /* Runs signature `name` once on `rows` rows: feeds every input from `inputs` and copies the
  * requested `outputs`. Every output of the signature is computed (so a "train" run always steps the
- * optimizer). An input whose key ends in "sample_weight" (float32, one value per row) may be left
- * out: it is fed with 1.0 for every row. */
+ * optimizer). An input whose key ends in "sample_weight" (float32, one value per row; for a sequence
+ * output the row's weight covers all its steps) may be left out: it is fed with 1.0 for every row. */
 tfkg_code tfkg_run(tfkg_model *model, const char *name, int64_t rows,
                    const tfkg_input *inputs, size_t num_inputs,
                    const tfkg_output *outputs, size_t num_outputs, tfkg_error *err);

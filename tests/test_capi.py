@@ -173,6 +173,37 @@ def test_train_steps_and_save_match_python(bin_dir, saved_model, model_dir, iris
     np.testing.assert_array_equal(load_model(str(model_dir)).predict(x[:10], verbose=0), expected)
 
 
+@pytest.mark.parametrize("weighted", [True, False], ids=["row_weights", "default_weight"])
+def test_sequence_model_trains_from_c_like_python(bin_dir, tmp_path, weighted):
+    """A tagger (a label per step): its sample weight input is (rows, steps)-shaped in the graph; from C
+    it takes one weight per row (covering the row's steps) or none, as train_on_batch does."""
+    from tfkg_graph import layers, models
+    rng = np.random.default_rng(3)
+    tokens = rng.integers(1, 9, (12, 5)).astype(np.int32)
+    labels = (tokens % 3).astype(np.float32)
+    inputs = layers.Input((5,), dtype="int32", name="tokens")
+    hidden = layers.LSTM(4, return_sequences=True)(layers.Embedding(9, 3)(inputs))
+    model = models.Model(inputs, layers.Dense(3, activation="softmax", name="tags")(hidden))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(tokens, labels, batch_size=6, epochs=1, verbose=0)
+    path = tmp_path / "tagger"
+    model.save(str(path))
+    python = load_model(str(path))
+    weights = rng.uniform(0.5, 2.0, 12).astype(np.float32)
+    feeds = ["--in", f"tokens={write(tmp_path, 'x', tokens)}", "--in", f"tags_target={write(tmp_path, 'y', labels)}"]
+    if weighted:
+        feeds += ["--in", f"tags_sample_weight={write(tmp_path, 'w', weights)}"]
+    loss_file = tmp_path / "loss.bin"
+    r = tfkg_cli(bin_dir, "run", path, "train", 6, "--steps", 2, "--save", *feeds, "--out", f"loss={loss_file}")
+    assert r.returncode == 0, r.stderr
+    losses = [python.train_on_batch(tokens[b], labels[b], sample_weight=weights[b] if weighted else None)
+              for b in (slice(0, 6), slice(6, 12))]
+    np.testing.assert_allclose(np.fromfile(loss_file, np.float32), losses, rtol=0, atol=1e-6)
+    c_values = read_variables(str(path / "variables" / "variables"))
+    for name, value in python.runtime.variable_values().items():
+        np.testing.assert_allclose(c_values[name], value, rtol=0, atol=1e-6, err_msg=name)
+
+
 def _accuracy(model, x, y) -> float:
     return float(np.mean(np.argmax(model.predict(x, verbose=0), axis=1) == y))
 

@@ -90,7 +90,7 @@ def test_per_step_loss_ignores_padded_steps():
     """Keras' sum_over_batch_size with a mask: sum(loss * weight over valid steps) / number of valid steps,
     so the padded steps' labels cannot change the loss. Keras itself rejects (batch,) sample weights on a
     per-step output (it multiplies them into the (batch, steps) mask unexpanded), so numpy is the oracle
-    here; a per-sample weight covers all of its steps."""
+    here; a per-sample weight covers all of its steps (per-step weights: the tests below)."""
     ours, _ = build_both(per_step)
     ours.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     probs = ours.predict(TOKENS, verbose=0)
@@ -101,6 +101,81 @@ def test_per_step_loss_ignores_padded_steps():
     for labels in (Y_STEPS, flipped):
         loss = ours.evaluate(TOKENS, labels, sample_weight=weights, batch_size=ROWS, verbose=0)
         np.testing.assert_allclose(loss, expected, rtol=1e-5)
+
+
+STEP_WEIGHTS = RNG.uniform(0.2, 2.0, (ROWS, STEPS)).astype("float32")
+
+
+def tagger(mask_zero):
+    """A label per step: Embedding -> LSTM(return_sequences) -> Dense softmax on every step."""
+    def build(L, M):
+        inputs = L.Input((STEPS,), dtype="int32")
+        x = L.LSTM(4, return_sequences=True)(L.Embedding(VOCAB, 3, mask_zero=mask_zero)(inputs))
+        return M.Model(inputs, L.Dense(CLASSES, activation="softmax")(x))
+    return build
+
+
+@pytest.mark.parametrize("mask_zero", [True, False], ids=["masked", "unmasked"])
+def test_per_step_sample_weights_match_keras(mask_zero):
+    """Keras 3 takes sample_weight of shape (batch, steps) for a sequence output: each step's loss and the
+    weighted metrics are weighted per step (and by the mask). After training on them, the same model
+    evaluates with per-sample (batch, 1) weights and with none, as Keras does."""
+    ours, theirs = build_both(tagger(mask_zero))
+    for m, side in ((ours, tfkg_graph), (theirs, keras)):
+        m.compile(optimizer=side.optimizers.SGD(0.2, momentum=0.5), loss="sparse_categorical_crossentropy",
+                  metrics=["sparse_categorical_accuracy"], weighted_metrics=["sparse_categorical_accuracy"])
+        m.history_ = m.fit(TOKENS, Y_STEPS, sample_weight=STEP_WEIGHTS, batch_size=BATCH, epochs=EPOCHS,
+                           shuffle=False, verbose=0).history
+        m.evaluation = [m.evaluate(TOKENS, Y_STEPS, sample_weight=w, batch_size=BATCH, verbose=0, return_dict=True)
+                        for w in (STEP_WEIGHTS, STEP_WEIGHTS[:, :1], None)]
+    assert_weights_match(ours, theirs)
+    for key, values in theirs.history_.items():
+        np.testing.assert_allclose(ours.history_[key], values, rtol=RTOL, atol=ATOL, err_msg=key)
+    for got, want in zip(ours.evaluation, theirs.evaluation):
+        assert set(got) == set(want)
+        for key, value in want.items():
+            np.testing.assert_allclose(got[key], value, rtol=RTOL, atol=ATOL, err_msg=key)
+    unweighted = ours.evaluation[2]["loss"]
+    assert abs(ours.evaluation[0]["loss"] - unweighted) > 1e-3, "the per-step weights changed the loss"
+
+
+def test_class_weight_on_sequence_targets_weights_each_step():
+    """class_weight with a label per step gives each step its class's weight: the same training as
+    explicit per-step sample weights, checked against Keras trained with those weights."""
+    class_weight = {0: 0.5, 1: 2.0, 2: 1.0}
+    per_step_weights = np.vectorize(class_weight.get)(Y_STEPS).astype("float32")
+    ours, theirs = build_both(tagger(False))
+    for m, side in ((ours, tfkg_graph), (theirs, keras)):
+        m.compile(optimizer=side.optimizers.SGD(0.2, momentum=0.5), loss="sparse_categorical_crossentropy")
+    ours.fit(TOKENS, Y_STEPS, class_weight=class_weight, batch_size=BATCH, epochs=2, shuffle=False, verbose=0)
+    theirs.fit(TOKENS, Y_STEPS, sample_weight=per_step_weights, batch_size=BATCH, epochs=2, shuffle=False, verbose=0)
+    assert_weights_match(ours, theirs)
+
+
+def test_per_step_sample_weights_of_the_wrong_shape_are_named():
+    ours, _ = build_both(tagger(True))
+    ours.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=rf"sample_weight for 'dense\w*': expected shape \({ROWS},\) or "
+                                         rf"\({ROWS}, {STEPS}\) \(one weight per step\), got \({ROWS}, {STEPS + 1}\)"):
+        ours.fit(TOKENS, Y_STEPS, sample_weight=np.ones((ROWS, STEPS + 1)), verbose=0)
+    flat = tfkg_graph.models.Sequential([layers.Input((4,)), layers.Dense(2, activation="softmax")])
+    flat.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"expected shape \(5,\), got \(5, 4\)"):
+        flat.fit(np.ones((5, 4)), np.zeros(5), sample_weight=np.ones((5, 4)), verbose=0)
+
+
+def test_saved_model_keeps_per_step_sample_weights(tmp_path):
+    """A model trained with per-step weights saves and loads with that training graph: one more step
+    from the loaded model equals one more step from the original."""
+    model, _ = build_both(tagger(True))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(TOKENS, Y_STEPS, sample_weight=STEP_WEIGHTS, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    model.save(str(tmp_path / "tagger"))
+    loaded = tfkg_graph.models.load_model(str(tmp_path / "tagger"))
+    for m in (model, loaded):
+        m.train_on_batch(TOKENS[:BATCH], Y_STEPS[:BATCH], sample_weight=STEP_WEIGHTS[:BATCH])
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
 def test_masked_pooling_outputs_match_keras_and_max_pooling_warns_as_keras():

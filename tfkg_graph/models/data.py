@@ -82,27 +82,40 @@ def flatten_y(y: Any, names: Sequence[str]) -> list[np.ndarray]:
     return out
 
 
-def flatten_sample_weight(sample_weight: Any, names: Sequence[str], n: int) -> list[np.ndarray] | None:
+def step_shape(output_shape: Sequence[int | None]) -> tuple[int | None, ...]:
+    """The axes a loss keeps besides the batch: all but the last (a sequence output's steps), as Keras'."""
+    return tuple(output_shape[1:-1])
+
+
+def flatten_sample_weight(sample_weight: Any, names: Sequence[str], n: int,
+                          step_shapes: Sequence[tuple[int | None, ...]]) -> list[np.ndarray] | None:
+    """Per output, one weight per sample ``(n,)``, or, for an output whose losses keep steps
+    (``step_shapes``), one weight per step ``(n, steps)``, as Keras 3 takes them."""
     if sample_weight is None:
         return None
     arrays = _structure(sample_weight, names, "sample_weight")
     out = []
-    for a, name in zip(arrays, names):
+    for a, name, steps in zip(arrays, names, step_shapes):
         a = np.asarray(a, dtype=np.float32)
         if a.ndim == 2 and a.shape[1] == 1:
             a = a[:, 0]
-        if a.shape != (n,):
-            raise ValueError(f"sample_weight for {name!r}: expected shape ({n},), got {a.shape}")
+        per_step = (steps and a.ndim == 1 + len(steps) and len(a) == n
+                    and all(d is None or d == k for d, k in zip(steps, a.shape[1:])))
+        if a.shape != (n,) and not per_step:
+            want = f"({n},)" + (f" or {_fmt((n, *steps))} (one weight per step)" if steps else "")
+            raise ValueError(f"sample_weight for {name!r}: expected shape {want}, got {a.shape}")
         out.append(a)
     return out
 
 
-def class_weight_to_sample_weight(y: np.ndarray, class_weight: dict[int, float]) -> np.ndarray:
-    """Keras semantics: the class is argmax of one-hot targets, else the (rounded) label itself."""
+def class_weight_to_sample_weight(y: np.ndarray, class_weight: dict[int, float],
+                                  steps: tuple[int | None, ...] = ()) -> np.ndarray:
+    """Keras semantics: the class is argmax of one-hot targets, else the (rounded) label itself. Labels per
+    step of a sequence output (``steps``) give one weight per step, where Keras would weigh whole rows."""
     labels = y
-    if y.ndim > 1:
+    if y.ndim > 1 + len(steps):
         labels = np.argmax(y, axis=-1) if y.shape[-1] != 1 else y[..., 0]
-    labels = np.round(labels).astype(np.int64).reshape(-1)
+    labels = np.round(labels).astype(np.int64)
     table = np.ones(max([int(k) for k in class_weight] + [int(labels.max(initial=0))]) + 1, np.float32)
     for k, v in class_weight.items():
         table[int(k)] = v

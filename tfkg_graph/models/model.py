@@ -342,21 +342,25 @@ class Model(Layer):
         n = len(xs[0])
         data_mod.check_rows(xs, "inputs", n)
         data_mod.check_rows(ys, "targets", n)
-        spec = self._train_spec(self._target_shapes(ys))
-        loss_outputs = [i for i, l in enumerate(spec.losses) if l is not None]
-        ys = [data_mod.conform(a, (None, *spec.target_shapes[i]), np.dtype(np.float32), f"target {names[j]!r}")
-              for j, (a, i) in enumerate(zip(ys, loss_outputs))]
-        for a, i in zip(ys, loss_outputs):
-            self._check_labels(a, spec.losses[i], self._outputs[i].shape)
-        sws = data_mod.flatten_sample_weight(sample_weight, names, n)
+        loss_outputs = [i for i, l in enumerate(self._compiled["losses"]) if l is not None]
+        steps = [data_mod.step_shape(self._outputs[i].shape) for i in loss_outputs]
+        sws = data_mod.flatten_sample_weight(sample_weight, names, n, steps)
         if class_weight is not None:
             if sws is not None:
                 raise ValueError("pass class_weight or sample_weight, not both")
             if len(ys) != 1:
                 raise ValueError("class_weight is only supported for models with a single output")
-            sws = [data_mod.class_weight_to_sample_weight(ys[0], class_weight)]
+            sws = data_mod.flatten_sample_weight([data_mod.class_weight_to_sample_weight(ys[0], class_weight, steps[0])],
+                                                 names, n, steps)
         if sws is None:
             sws = [np.ones(n, np.float32) for _ in ys]
+        # per-sample weights of a sequence output cover all its steps: (n,) -> (n, 1)
+        sws = [a.reshape(a.shape + (1,) * (len(s) + 1 - a.ndim)) for a, s in zip(sws, steps)]
+        spec = self._train_spec(self._target_shapes(ys))
+        ys = [data_mod.conform(a, (None, *spec.target_shapes[i]), np.dtype(np.float32), f"target {names[j]!r}")
+              for j, (a, i) in enumerate(zip(ys, loss_outputs))]
+        for a, i in zip(ys, loss_outputs):
+            self._check_labels(a, spec.losses[i], self._outputs[i].shape)
         return xs, ys, sws, spec
 
     def _target_shapes(self, ys: list[np.ndarray]) -> list[tuple]:

@@ -21,6 +21,7 @@ from ..graph.ops import array, constants, state
 from ..layers.base import LOSSES, UPDATES, get_keras_mask, set_keras_mask
 from ..losses import apply_mask
 from ..metrics.base import MeanMetricWrapper
+from .data import step_shape
 from ..runtime import Session, SessionConfig, dtypes
 
 # Up to this many parameters ops run in the caller's thread (intra 1, inter -1): no pool hand-offs, the
@@ -125,7 +126,10 @@ class ModelRuntime:
         for i in self.loss_outputs:
             name = model.output_names[i]
             self.targets.append(constants.placeholder("float32", (None, *spec.target_shapes[i]), name=f"{name}_target"))
-            self.sample_weights.append(constants.placeholder("float32", (None,), name=f"{name}_sample_weight"))
+            # a sequence output's losses keep their steps: its weights are (batch, steps) or (batch, 1)
+            weight_rank = 1 + len(step_shape(model.outputs[i].shape))
+            self.sample_weights.append(constants.placeholder("float32", (None,) * weight_rank,
+                                                             name=f"{name}_sample_weight"))
         trainable = [w for w in model.weights if w.trainable]
         variables = [self.variables[id(w)] for w in trainable]
         with g.name_scope("loss"):
