@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import run_python
 
-from tfkg_graph.graph import Graph, Variable, array, math, placeholder
+from tfkg_graph.graph import Graph, Variable, array, constant, math, placeholder
 from tfkg_graph.runtime import Session, SessionConfig, errors
 
 
@@ -265,6 +265,49 @@ def test_virtual_cpu_devices_are_listed_and_usable():
         cpus = sorted(d.name for d in sess.list_devices() if d.device_type == "CPU")
         assert [c.rsplit("/", 1)[-1] for c in cpus] == [f"device:CPU:{i}" for i in range(4)]
         assert sess.run(y.name, {"x:0": np.array([1, 2, 3], np.float32)}) == 6.0
+
+
+def test_graph_rewrites_reach_tf_and_leave_results_unchanged(tf):
+    """``graph_rewrites`` becomes RewriterConfig fields TF reads (TF's own ConfigProto is the oracle), and a
+    graph grappler would rewrite (constant subexpressions, x*1) computes the same in every mode."""
+    from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
+    expected = {"default": {}, "one_pass": {"meta_optimizer_iterations": rewriter_config_pb2.RewriterConfig.ONE},
+                "off": {"disable_meta_optimizer": True}}
+    g = Graph()
+    with g.as_default():
+        x = placeholder("float32", (None, 3), name="x")
+        y = math.reduce_sum((x * 1.0 + (constant(2.0) * constant(3.0))) * x, name="y")
+    feed = {"x:0": np.arange(6, dtype=np.float32).reshape(2, 3)}
+    results = []
+    for mode, fields in expected.items():
+        theirs = config_pb2.ConfigProto.FromString(SessionConfig(graph_rewrites=mode).to_proto().SerializeToString())
+        rewrites = theirs.graph_options.rewrite_options
+        assert rewrites == rewriter_config_pb2.RewriterConfig(**fields), mode
+        with Session(g, config=SessionConfig(graph_rewrites=mode)) as sess:
+            results.append(sess.run(y.name, feed))
+    assert results == [float(((feed["x:0"] + 6.0) * feed["x:0"]).sum())] * 3
+    with pytest.raises(ValueError, match="graph_rewrites must be 'default', 'one_pass' or 'off', got 'fast'"):
+        SessionConfig(graph_rewrites="fast").to_proto()
+
+
+def test_models_with_large_graphs_run_one_optimizer_pass():
+    """An RNN unrolled over many steps makes a large graph: its session runs grappler once, not twice
+    (a small model keeps TF's default), and trains all the same."""
+    from tfkg_graph import layers, models
+    from tfkg_graph.models.runtime import LARGE_GRAPH_OPS
+
+    def tagger(steps):
+        inputs = layers.Input((steps,), dtype="int32")
+        model = models.Model(inputs, layers.Dense(1)(layers.SimpleRNN(4)(layers.Embedding(5, 2)(inputs))))
+        model.compile(optimizer="sgd", loss="mse")
+        return model
+    for steps, mode in ((3, "default"), (300, "one_pass")):
+        model = tagger(steps)
+        tokens = np.arange(4 * steps).reshape(4, steps).astype(np.int32) % 5
+        first = model.train_on_batch(tokens, np.ones(4))
+        assert model.train_on_batch(tokens, np.ones(4)) < first
+        assert (len(model.runtime.graph.operations) > LARGE_GRAPH_OPS) == (mode == "one_pass")
+        assert model.runtime.session.config.graph_rewrites == mode
 
 
 def test_saved_model_written_by_tf_python_predicts_what_tf_predicts(tf, tmp_path):

@@ -30,6 +30,11 @@ from ..runtime import Session, SessionConfig, dtypes
 # caller's thread is no worse even for big models; with many cores the pools win for such matmuls.
 SMALL_MODEL_PARAMS = 200_000
 
+# Above this many ops (an RNN unrolled over long sequences) TF's graph optimizer runs one pass instead of
+# two: its second pass changed almost nothing on a 15k-op LSTM step and cost 1.6 s of a 6 s first step,
+# with later steps no slower (SessionConfig.graph_rewrites has the numbers).
+LARGE_GRAPH_OPS = 5_000
+
 # Open ``distribute`` strategy scopes, innermost last: models compiled inside one train through it.
 STRATEGY_STACK: list[Any] = []
 
@@ -97,6 +102,8 @@ class ModelRuntime:
         if config is None:
             config = (SessionConfig(intra_op_threads=1, inter_op_threads=-1) if params <= SMALL_MODEL_PARAMS
                       else SessionConfig())
+            if len(g.operations) > LARGE_GRAPH_OPS:
+                config.graph_rewrites = "one_pass"
         self.session = strategy.open_session(g, config) if strategy else Session(g, config=config)
         self.session.run(targets=[self.init.name])
         self.predict_fn = self.session.make_callable([t.name for t in self.inputs], [t.name for t in self.outputs])
