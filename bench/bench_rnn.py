@@ -8,10 +8,12 @@ fit() calls of several epochs. "first fit" is the time of the first fit() of one
 session, tracing) minus the steps it ran at the measured rate.
 
     python bench/bench_rnn.py [--json out.json] [--quick]
+    BENCH_RNN_STEPS=100 python bench/bench_rnn.py --quick   # longer sequences (a larger unrolled graph)
 """
 from __future__ import annotations
 
 import importlib
+import os
 import time
 from functools import partial
 
@@ -19,7 +21,8 @@ import numpy as np
 
 from _common import format_row, measure_sides, print_header, round_times, write_json
 
-BATCH, STEPS, VOCAB, UNITS = 32, 20, 1000, 32
+BATCH, VOCAB, UNITS = 32, 1000, 32
+STEPS = int(os.environ.get("BENCH_RNN_STEPS", 20))
 
 
 def _data(rows: int) -> tuple[np.ndarray, np.ndarray]:
