@@ -1,12 +1,16 @@
 """Keras 3 layers over tfkg_graph's builder: call them on ``Input`` tensors to wire a model."""
+from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .base import Input, InputLayer, KerasTensor, Layer, Weight, clear_session
 from .convolutional import Conv1D, Conv2D
-from .core import Activation, Dense, Dropout, Embedding, Flatten, Reshape
+from .core import (Activation, Dense, Dropout, Embedding, Flatten, Identity, Masking, Reshape, SpatialDropout1D,
+                   SpatialDropout2D)
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .normalization import BatchNormalization, LayerNormalization
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
                       GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
+from .reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
+                        ZeroPadding2D)
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in (
     InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Embedding, Add, Subtract, Multiply, Average,
@@ -15,6 +19,9 @@ LAYERS: dict[str, type] = {cls.__name__: cls for cls in (
     GlobalAveragePooling2D, GlobalMaxPooling2D)}
 
 LAYERS.update({cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Bidirectional)})
+LAYERS.update({cls.__name__: cls for cls in (
+    ReLU, LeakyReLU, ELU, Softmax, PReLU, Masking, Identity, SpatialDropout1D, SpatialDropout2D, RepeatVector,
+    Permute, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D, UpSampling1D, UpSampling2D)})
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:

@@ -1,4 +1,5 @@
-"""Dense, Activation, Dropout, Flatten, Reshape, Embedding (Keras 3 names, arguments and defaults)."""
+"""Dense, Activation, Dropout, SpatialDropout1D/2D, Flatten, Reshape, Embedding, Masking, Identity (Keras 3
+names, arguments and defaults)."""
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -137,6 +138,58 @@ class Dropout(Layer):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}
+
+
+class SpatialDropout1D(Dropout):
+    """Dropout of whole channels of ``(batch, steps, channels)``: one draw per sample and channel."""
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs: Any):
+        super().__init__(rate, noise_shape=(None, 1, None), seed=seed, **kwargs)
+
+    def get_config(self):
+        return {k: v for k, v in super().get_config().items() if k != "noise_shape"}
+
+
+class SpatialDropout2D(Dropout):
+    """Dropout of whole channels of ``(batch, rows, cols, channels)``."""
+
+    def __init__(self, rate: float, data_format: str | None = None, seed: int | None = None, **kwargs: Any):
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"SpatialDropout2D: only data_format='channels_last' is supported, got {data_format!r}")
+        super().__init__(rate, noise_shape=(None, 1, 1, None), seed=seed, **kwargs)
+        self.data_format = "channels_last"
+
+    def get_config(self):
+        config = {k: v for k, v in super().get_config().items() if k != "noise_shape"}
+        return {**config, "data_format": self.data_format}
+
+
+class Masking(Layer):
+    """Masks the steps whose features all equal ``mask_value`` (zeroing them): recurrent layers, pooling
+    and losses downstream skip those steps, as behind ``Embedding(mask_zero=True)``."""
+
+    supports_masking = True
+
+    def __init__(self, mask_value: float = 0.0, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.mask_value = float(mask_value)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return math.reduce_any(math.not_equal(inputs, math.scalar_like(inputs, self.mask_value)), -1)
+
+    def call(self, inputs):
+        keep = math.reduce_any(math.not_equal(inputs, math.scalar_like(inputs, self.mask_value)), -1, keepdims=True)
+        return inputs * math.cast(keep, inputs.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "mask_value": self.mask_value}
+
+
+class Identity(Layer):
+    supports_masking = True
+
+    def call(self, inputs):
+        return array.identity(inputs)
 
 
 class Flatten(Layer):
