@@ -11,6 +11,7 @@ from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D
                       GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
 from .reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
                         ZeroPadding2D)
+from .wrappers import TimeDistributed
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in (
     InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Embedding, Add, Subtract, Multiply, Average,
@@ -21,7 +22,7 @@ LAYERS: dict[str, type] = {cls.__name__: cls for cls in (
 LAYERS.update({cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Bidirectional)})
 LAYERS.update({cls.__name__: cls for cls in (
     ReLU, LeakyReLU, ELU, Softmax, PReLU, Masking, Identity, SpatialDropout1D, SpatialDropout2D, RepeatVector,
-    Permute, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D, UpSampling1D, UpSampling2D)})
+    Permute, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, TimeDistributed)})
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:

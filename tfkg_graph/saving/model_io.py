@@ -33,7 +33,10 @@ def keras_object_paths(model: Any) -> dict[str, list[str]]:
     for i, layer in enumerate(keras_operations(model)):  # Keras' order, hidden mask ops included
         for w in getattr(layer, "weights", ()):
             attr = (layer.keras_weight_path(w) if hasattr(layer, "keras_weight_path")  # nested: rnn cells
-                    else _KERAS_PRIVATE.get(w.name, w.name))
+                    else w.name)
+            if not hasattr(w.layer, "keras_weight_path"):  # a plain layer's attribute (also inside a wrapper)
+                head, _, leaf = attr.rpartition("/")
+                attr = (head + "/" if head else "") + _KERAS_PRIVATE.get(leaf, leaf)
             out[w.path] = [f"{prefix}/{i}/{attr}"]
     return out
 
