@@ -52,6 +52,17 @@ def pooling(L, shape):  # noqa: N803
             L.GlobalAveragePooling2D()]
 
 
+def transposed(L, shape):  # noqa: N803
+    return [L.Input(shape), L.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu"),
+            L.Conv2DTranspose(2, (2, 3), use_bias=False), L.Flatten()]
+
+
+def down_and_up(L, shape):  # noqa: N803 - an autoencoder's shape: 9x9 -> 4x4 -> 9x9
+    return [L.Input(shape), L.Conv2D(4, 3, strides=2, activation="tanh"),
+            L.Conv2DTranspose(2, 3, strides=2, output_padding=0, activation="tanh"),
+            L.Conv2DTranspose(2, 3, strides=(1, 2), padding="same", output_padding=(0, 1)), L.Flatten()]
+
+
 # SGD (plain and with momentum): Adam at this learning rate turns float32 rounding differences of any
 # two kernels (the Dense-only MLP too) into 1e-5-sized weight differences within 24 steps.
 PARITY_CASES = [  # (id, body, input shape, SGD momentum)
@@ -61,6 +72,8 @@ PARITY_CASES = [  # (id, body, input shape, SGD momentum)
     ("conv2d_same_strided", same_strided, (8, 7, 2), 0.9),
     ("conv2d_dilated", dilated, (8, 8, 2), 0.9),
     ("pooling", pooling, (8, 8, 3), 0.0),
+    ("conv2d_transpose", transposed, (4, 3, 2), 0.9),
+    ("conv2d_transpose_output_padding", down_and_up, (9, 9, 2), 0.0),
 ]
 
 
@@ -104,6 +117,8 @@ CONFIG_CASES = [  # (class name, kwargs, input shape)
     ("AveragePooling2D", {"pool_size": 2, "strides": (1, 2), "padding": "same"}, (5, 5, 2)),
     ("GlobalAveragePooling2D", {"keepdims": True}, (3, 4, 2)),
     ("GlobalMaxPooling2D", {}, (3, 4, 2)),
+    ("Conv2DTranspose", {"filters": 3, "kernel_size": (3, 2), "strides": 2, "padding": "same"}, (4, 5, 2)),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": (2, 3), "output_padding": (1, 2)}, (3, 3, 1)),
 ]
 
 
@@ -139,6 +154,14 @@ def test_invalid_arguments_are_named():
         layers.Conv2D(1, 5)(layers.Input((4, 6, 1)))
     with pytest.raises(ValueError, match="rank-4"):
         layers.MaxPooling2D()(layers.Input((4, 6)))
+    with pytest.raises(ValueError, match="Conv2DTranspose: dilation_rate > 1 is not supported"):
+        layers.Conv2DTranspose(2, 3, dilation_rate=2)
+    with pytest.raises(ValueError, match="output_padding must be 2 ints, each below its stride"):
+        layers.Conv2DTranspose(2, 3, strides=2, output_padding=2)
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, rows, cols, channels\)"):
+        layers.Conv2DTranspose(2, 3)(layers.Input((4, 6)))
+    with pytest.raises(ValueError, match=r"output rows 3 do not convolve back to the input's 4"):
+        layers.Conv2DTranspose(2, 2, padding="same", output_padding=0)(layers.Input((4, 4, 1)))
 
 
 def test_saved_conv_model_predicts_the_same_after_loading(tmp_path):

@@ -227,6 +227,13 @@ CASES: dict[str, list[Case]] = {
                C(lambda x, w: nn.conv2d(x, w, 1, "SAME", dilations=2), away(1, 5, 5, 1), away(3, 2, 1, 2),
                  tape=False, label="same_d2"),
                C(lambda x, w: nn.conv1d(x, w, 2, "SAME"), away(2, 7, 3), away(3, 3, 2), label="conv1d")],
+    "Conv2DBackpropInput": [  # conv2d_transpose: filters (h, w, out, in), output shape given
+        C(lambda x, w: nn.conv2d_transpose(x, w, [2, 6, 6, 4], 2, "SAME"), away(2, 3, 3, 2), away(3, 3, 4, 2),
+          label="same_s2"),
+        C(lambda x, w: nn.conv2d_transpose(x, w, [1, 6, 4, 3], 2, "VALID"), away(1, 3, 2, 2), away(2, 2, 3, 2),
+          label="valid_s2"),
+        C(lambda x, w: nn.conv2d_transpose(x, w, [1, 4, 4, 2], 1, "SAME"), away(1, 4, 4, 3), away(3, 3, 2, 3),
+          label="same_s1")],
     "MaxPool": [C(lambda x: nn.max_pool(x, 2, 2, "VALID"), distinct(2, 4, 5, 2), label="valid_s2"),
                 C(lambda x: nn.max_pool(x, 3, 2, "SAME"), distinct(1, 5, 6, 2), label="same_s2"),
                 C(lambda x: nn.max_pool(x, [2, 3], 1, "SAME"), distinct(1, 4, 4, 3), label="same_s1")],

@@ -119,6 +119,18 @@ def _conv2d(op, grad):
             _grad_op("Conv2DBackpropFilter", x, _shape_i32(w), grad, **attrs)]
 
 
+@register("Conv2DBackpropInput")
+def _conv2d_backprop_input(op, grad):
+    """A transposed convolution ``y = conv2d_transpose(x, w)`` is linear in x with adjoint conv2d(., w):
+    dx = conv2d(dy, w); and <dy, y> = <conv2d(dy, w), x> gives dw = Conv2DBackpropFilter(dy, w, x)."""
+    _, w, x = op.inputs
+    attrs = _attrs(op, *_CONV_ATTRS)
+    if max(attrs.get("dilations", [1])) > 1:
+        raise ValueError(f"no gradient rule for a dilated Conv2DBackpropInput (node {op.name!r})")
+    return [None, _grad_op("Conv2DBackpropFilter", grad, _shape_i32(w), x, **attrs),
+            _grad_op("Conv2D", grad, w, **attrs)]
+
+
 def _dilated_conv2d_grads(op, grad):
     """Both gradients of a dilated, stride-1 NHWC Conv2D as forward Conv2Ds (whose CPU kernel takes
     dilations, unlike the backprop kernels): the input gradient convolves the padded upstream gradient

@@ -1,13 +1,14 @@
-"""Conv1D and Conv2D (Keras 3 names, arguments and defaults; channels_last).
+"""Conv1D, Conv2D and Conv2DTranspose (Keras 3 names, arguments and defaults; channels_last).
 
-Both emit TF's Conv2D op (Conv1D as ExpandDims + Conv2D + Squeeze, as TF does), so the gradient
+Conv1D/2D emit TF's Conv2D op (Conv1D as ExpandDims + Conv2D + Squeeze, as TF does), so the gradient
 registry's Conv2D rule covers them; the kernel is (*kernel_size, in_channels, filters) like Keras'.
+Conv2DTranspose emits Conv2DBackpropInput with a (*kernel_size, filters, in_channels) kernel, as Keras'.
 """
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..graph.ops import array, nn
+from ..graph.ops import array, constants, nn
 from .base import serialize
 from .core import KernelBiasLayer
 
@@ -99,3 +100,63 @@ class Conv2D(_Conv):
 
     def _convolve(self, inputs, kernel):
         return nn.conv2d(inputs, kernel, self.strides, self.padding, self.dilation_rate)
+
+
+class Conv2DTranspose(_Conv):
+    """Transposed 2D convolution ("deconvolution") over (batch, rows, cols, channels): the output size is
+    ``rows * strides`` (``same``) or ``rows * strides + max(kernel - strides, 0)`` (``valid``), or set by
+    ``output_padding``, as Keras computes it."""
+
+    rank = 2
+
+    def __init__(self, filters: int, kernel_size: int | Sequence[int], strides: int | Sequence[int] = (1, 1),
+                 padding: str = "valid", output_padding: int | Sequence[int] | None = None,
+                 data_format: str | None = None, dilation_rate: int | Sequence[int] = (1, 1), **kwargs: Any):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, **kwargs)
+        if max(self.dilation_rate) > 1:
+            raise ValueError(f"Conv2DTranspose: dilation_rate > 1 is not supported (TF's CPU kernels reject it), "
+                             f"got {self.dilation_rate}")
+        self.output_padding = None
+        if output_padding is not None:
+            self.output_padding = tuple(int(v) for v in ((output_padding,) * 2 if isinstance(output_padding, int)
+                                                         else output_padding))
+            if len(self.output_padding) != 2 or any(not 0 <= p < s for p, s in zip(self.output_padding, self.strides)):
+                raise ValueError(f"Conv2DTranspose output_padding must be 2 ints, each below its stride "
+                                 f"{self.strides}, got {output_padding!r}")
+
+    def build(self, input_shape):
+        if input_shape is None or len(input_shape) != 4 or input_shape[-1] is None:
+            raise ValueError(f"{self.name}: expects inputs of shape (batch, rows, cols, channels) with known "
+                             f"channels, got {input_shape}")
+        self._build_kernel_bias((*self.kernel_size, self.filters, int(input_shape[-1])), self.filters)
+
+    def _output_length(self, length, axis: int):
+        """Keras' deconv_output_length for one spatial axis (``length`` an int or an int32 tensor)."""
+        kernel, stride = self.kernel_size[axis], self.strides[axis]
+        if self.output_padding is None:
+            return length * stride + (max(kernel - stride, 0) if self.padding == "valid" else 0)
+        pad = kernel // 2 if self.padding == "same" else 0
+        return (length - 1) * stride + kernel - 2 * pad + self.output_padding[axis]
+
+    def _convolve(self, inputs, kernel):
+        dynamic = array.shape(inputs)
+        sizes = [dynamic[0]]
+        for axis in range(2):
+            length = inputs.shape[axis + 1]
+            value = self._output_length(length if length is not None else dynamic[axis + 1], axis)
+            if isinstance(value, int):
+                size, stride = self.kernel_size[axis], self.strides[axis]
+                back = -(-(value - (size - 1 if self.padding == "valid" else 0)) // stride)
+                if back != length:  # TF's kernel would fail at run time with a oneDNN message
+                    raise ValueError(f"{self.name}: output {('rows', 'cols')[axis]} {value} do not convolve back "
+                                     f"to the input's {length} with kernel {size}, stride {stride} and "
+                                     f"padding {self.padding!r}; change output_padding")
+                value = constants.constant(value, "int32")
+            sizes.append(value)
+        sizes.append(constants.constant(self.filters, "int32"))
+        return nn.conv2d_transpose(inputs, kernel, array.stack(sizes), self.strides, self.padding)
+
+    def get_config(self):
+        config = {k: v for k, v in super().get_config().items() if k != "groups"}
+        return {**config, "output_padding": list(self.output_padding) if self.output_padding else None}

@@ -34,11 +34,12 @@ class KernelBiasLayer(Layer):
         self.kernel_constraint = get_constraint(kernel_constraint)
         self.bias_constraint = get_constraint(bias_constraint)
 
-    def _build_kernel_bias(self, kernel_shape: tuple[int, ...]) -> None:
-        """The kernel, then (with ``use_bias``) a bias of its last dimension."""
+    def _build_kernel_bias(self, kernel_shape: tuple[int, ...], units: int | None = None) -> None:
+        """The kernel, then (with ``use_bias``) a bias of ``units`` (default: the kernel's last dimension)."""
         self.kernel = self.add_weight(shape=kernel_shape, name="kernel", initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.bias = self.add_weight(shape=kernel_shape[-1:], name="bias", initializer=self.bias_initializer,
+        bias_shape = kernel_shape[-1:] if units is None else (units,)
+        self.bias = self.add_weight(shape=bias_shape, name="bias", initializer=self.bias_initializer,
                                     regularizer=self.bias_regularizer,
                                     constraint=self.bias_constraint) if self.use_bias else None
 

@@ -72,6 +72,17 @@ def conv2d(x: Any, filters: Any, strides: int | Sequence[int] = 1, padding: str 
                 "dilations": _spatial(dilations, 2, "dilations"), "data_format": "NHWC"}, name=name)
 
 
+def conv2d_transpose(x: Any, filters: Any, output_shape: Any, strides: int | Sequence[int] = 1,
+                     padding: str = "VALID", name: str | None = None) -> Tensor:
+    """NHWC transposed convolution (the input gradient of a Conv2D, as TF builds it); ``filters`` is
+    (height, width, out_channels, in_channels) and ``output_shape`` the (batch, rows, cols, out_channels)."""
+    x = convert(x)
+    sizes = convert(output_shape, "int32", x.graph)
+    return out("Conv2DBackpropInput", [sizes, convert(filters, x.dtype, x.graph), x],
+               {"strides": _spatial(strides, 2, "strides"), "padding": _padding(padding), "data_format": "NHWC"},
+               name=name)
+
+
 def conv1d(x: Any, filters: Any, stride: int = 1, padding: str = "VALID", dilation: int = 1,
            name: str | None = None) -> Tensor:
     """(batch, steps, channels) convolution as TF does it: ExpandDims + Conv2D over a height of 1 + Squeeze."""
