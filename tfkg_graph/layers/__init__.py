@@ -1,5 +1,6 @@
 """Keras 3 layers over tfkg_graph's builder: call them on ``Input`` tensors to wire a model."""
 from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from .attention import MultiHeadAttention
 from .base import Input, InputLayer, KerasTensor, Layer, Weight, clear_session
 from .convolutional import Conv1D, Conv2D, Conv2DTranspose
 from .core import (Activation, Dense, Dropout, Embedding, Flatten, Identity, Masking, Reshape, SpatialDropout1D,
@@ -23,7 +24,7 @@ LAYERS.update({cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Bidirectional
 LAYERS.update({cls.__name__: cls for cls in (
     ReLU, LeakyReLU, ELU, Softmax, PReLU, Masking, Identity, SpatialDropout1D, SpatialDropout2D, RepeatVector,
     Permute, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, TimeDistributed,
-    Conv2DTranspose)})
+    Conv2DTranspose, MultiHeadAttention)})
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:

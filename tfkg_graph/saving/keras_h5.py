@@ -180,7 +180,9 @@ def keras_weight_groups(layer: Any) -> list[tuple[str, list[Any]]]:
         return [("", keras_weight_order(layer))]
     groups: dict[str, list[Any]] = {}
     for w in layer.weights:
-        groups.setdefault(layer.keras_weight_path(w).rpartition("/")[0], []).append(w)
+        # a private sub-object (MultiHeadAttention's _query_dense) is filed under its public name
+        sub = "/".join(part.lstrip("_") for part in layer.keras_weight_path(w).rpartition("/")[0].split("/"))
+        groups.setdefault(sub, []).append(w)
     return [(sub, [w for w in ws if w._trainable] + [w for w in ws if not w._trainable])
             for sub, ws in groups.items()]
 
