@@ -2,7 +2,7 @@
 built here and run through TensorFlow's C API.
 
 ``from tfkg_graph import layers, models, optimizers, losses, activations, initializers, regularizers,
-metrics, callbacks`` - submodules load on first use, so importing the package stays cheap.
+metrics, callbacks, ops`` - submodules load on first use, so importing the package stays cheap.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 _SUBMODULES = ("activations", "autodiff", "callbacks", "constraints", "data", "graph", "initializers", "layers",
-               "losses", "metrics", "models", "optimizers", "regularizers", "runtime", "saving")
+               "losses", "metrics", "models", "ops", "optimizers", "regularizers", "runtime", "saving")
 
 
 def __getattr__(name: str) -> Any:
