@@ -3,13 +3,14 @@ from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .attention import MultiHeadAttention
 from .base import Input, InputLayer, KerasTensor, Layer, Weight, clear_session
 from .convolutional import Conv1D, Conv2D, Conv2DTranspose
-from .core import (Activation, Dense, Dropout, Embedding, Flatten, Identity, Masking, Reshape, SpatialDropout1D,
-                   SpatialDropout2D)
+from .core import (Activation, Dense, Dropout, Embedding, Flatten, Identity, Lambda, Masking, Reshape,
+                   SpatialDropout1D, SpatialDropout2D)
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .normalization import BatchNormalization, LayerNormalization
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
                       GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
+from .preprocessing import Normalization, Rescaling
 from .reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
                         ZeroPadding2D)
 from .wrappers import TimeDistributed
@@ -24,7 +25,7 @@ LAYERS.update({cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Bidirectional
 LAYERS.update({cls.__name__: cls for cls in (
     ReLU, LeakyReLU, ELU, Softmax, PReLU, Masking, Identity, SpatialDropout1D, SpatialDropout2D, RepeatVector,
     Permute, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, TimeDistributed,
-    Conv2DTranspose, MultiHeadAttention)})
+    Conv2DTranspose, MultiHeadAttention, Lambda, Normalization, Rescaling)})
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:

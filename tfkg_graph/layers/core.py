@@ -186,6 +186,43 @@ class Masking(Layer):
         return {**super().get_config(), "mask_value": self.mask_value}
 
 
+class Lambda(Layer):
+    """Wraps ``function(inputs, **arguments)`` written with ``tfkg_graph.ops`` (or graph ops). A named,
+    importable function saves with the model (by ``module:qualname``); a lambda works in-process only."""
+
+    def __init__(self, function: Any, output_shape: Any = None, mask: Any = None, arguments: dict | None = None,
+                 **kwargs: Any):
+        super().__init__(**kwargs)
+        if isinstance(function, str):
+            import importlib
+            module, _, qualname = function.partition(":")
+            target: Any = importlib.import_module(module)
+            for part in qualname.split("."):
+                target = getattr(target, part)
+            function = target
+        if not callable(function):
+            raise ValueError(f"Lambda needs a callable, got {function!r}")
+        self.function, self.output_shape, self.arguments = function, output_shape, dict(arguments or {})
+        self.mask = mask
+        self.supports_masking = mask is not None
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return self.mask(inputs, previous_mask) if callable(self.mask) else self.mask
+
+    def call(self, inputs):
+        return self.function(inputs, **self.arguments)
+
+    def get_config(self):
+        name = getattr(self.function, "__qualname__", "")
+        if "<lambda>" in name or "<locals>" in name or not getattr(self.function, "__module__", None):
+            raise ValueError(f"Lambda layer {self.name!r} wraps {name or self.function!r}, which cannot be saved: "
+                             "use a named module-level function, or a custom Layer")
+        if callable(self.mask):
+            raise ValueError(f"Lambda layer {self.name!r}: a callable mask cannot be saved")
+        return {**super().get_config(), "function": f"{self.function.__module__}:{name}",
+                "output_shape": self.output_shape, "mask": self.mask, "arguments": self.arguments}
+
+
 class Identity(Layer):
     supports_masking = True
 
