@@ -30,3 +30,17 @@ def assert_weights_match(ours, theirs, rtol: float = TRAINED_RTOL) -> None:
     assert len(ours_weights) == len(theirs_weights)
     for w, a, b in zip(theirs.weights, ours_weights, theirs_weights):
         assert_arrays_match(a, b, w.path, rtol)
+
+
+def train_both_and_compare(ours, theirs, x, y, loss: str, learning_rate: float = 0.1, momentum: float = 0.5,
+                           batch_size: int = 8, epochs: int = 4) -> None:
+    """The same SGD training (same batches: shuffle=False) on our model and on Keras', then the weights
+    and the predictions must agree."""
+    import keras
+    import tfkg_graph
+    for root, model in ((tfkg_graph, ours), (keras, theirs)):
+        model.compile(optimizer=root.optimizers.SGD(learning_rate, momentum=momentum), loss=loss)
+        model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0)
+    assert_weights_match(ours, theirs)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=TRAINED_RTOL,
+                               atol=TRAINED_ATOL)

@@ -9,7 +9,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import tfkg_graph  # noqa: E402
-from _parity import TRAINED_ATOL, TRAINED_RTOL, assert_weights_match  # noqa: E402
+from _parity import train_both_and_compare  # noqa: E402
 from tfkg_graph import layers  # noqa: E402
 
 ROWS, BATCH, EPOCHS, STEPS, VOCAB = 48, 8, 4, 6, 12
@@ -52,12 +52,7 @@ def test_trains_like_keras(case):
     ours, theirs = build(tfkg_graph), build(keras)
     ours.set_weights(theirs.get_weights())
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
-    for root, model in ((tfkg_graph, ours), (keras, theirs)):
-        model.compile(optimizer=root.optimizers.SGD(0.2, momentum=0.5), loss="binary_crossentropy")
-        model.fit(x, LABELS, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
-    assert_weights_match(ours, theirs)
-    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=TRAINED_RTOL,
-                               atol=TRAINED_ATOL)
+    train_both_and_compare(ours, theirs, x, LABELS, "binary_crossentropy", 0.2, batch_size=BATCH, epochs=EPOCHS)
 
 
 def _direct(root, **call):

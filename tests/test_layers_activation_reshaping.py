@@ -11,7 +11,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import tfkg_graph  # noqa: E402
-from _parity import TRAINED_ATOL, TRAINED_RTOL, assert_weights_match  # noqa: E402
+from _parity import train_both_and_compare  # noqa: E402
 from tfkg_graph import layers  # noqa: E402
 from tfkg_graph.graph import Graph, placeholder  # noqa: E402
 from tfkg_graph.runtime import Session  # noqa: E402
@@ -65,12 +65,7 @@ def test_layer_trains_like_keras(case):
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
     if name.startswith("spatial_dropout"):
         return
-    for root, model in ((tfkg_graph, ours), (keras, theirs)):
-        model.compile(optimizer=root.optimizers.SGD(0.1, momentum=0.5), loss="sparse_categorical_crossentropy")
-        model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
-    assert_weights_match(ours, theirs)
-    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=TRAINED_RTOL,
-                               atol=TRAINED_ATOL)
+    train_both_and_compare(ours, theirs, x, y, "sparse_categorical_crossentropy", batch_size=BATCH, epochs=EPOCHS)
 
 
 def _plain(config):
@@ -119,12 +114,8 @@ def test_masking_masks_padded_steps_like_keras():
         return root.models.Model(inputs, L.Dense(1, activation="sigmoid")(L.LSTM(4)(L.Masking(0.0)(inputs))))
     ours, theirs = build(tfkg_graph), build(keras)
     ours.set_weights(theirs.get_weights())
-    for root, model in ((tfkg_graph, ours), (keras, theirs)):
-        model.compile(optimizer=root.optimizers.SGD(0.2, momentum=0.5), loss="binary_crossentropy")
-        model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
-    assert_weights_match(ours, theirs)
+    train_both_and_compare(ours, theirs, x, y, "binary_crossentropy", 0.2, batch_size=BATCH, epochs=EPOCHS)
     predictions = ours.predict(x, verbose=0)
-    np.testing.assert_allclose(predictions, theirs.predict(x, verbose=0), rtol=TRAINED_RTOL, atol=TRAINED_ATOL)
     shifted = x.copy()
     shifted[:, -1] = 0.0  # one more step masked per row whose last step was valid: its prediction changes
     changed = lengths == 6

@@ -8,7 +8,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import tfkg_graph  # noqa: E402
-from _parity import TRAINED_ATOL, TRAINED_RTOL, assert_weights_match  # noqa: E402
+from _parity import train_both_and_compare  # noqa: E402
 from tfkg_graph import ops  # noqa: E402
 from tfkg_graph.graph import Graph, placeholder  # noqa: E402
 from tfkg_graph.runtime import Session  # noqa: E402
@@ -98,9 +98,4 @@ def test_custom_layer_written_against_ops_trains_like_keras():
     x, y = RNG.normal(size=(48, 5)).astype("float32"), RNG.integers(0, 3, 48)
     ours, theirs = scaled_norm_layer(tfkg_graph), scaled_norm_layer(keras)
     ours.set_weights(theirs.get_weights())
-    for root, model in ((tfkg_graph, ours), (keras, theirs)):
-        model.compile(optimizer=root.optimizers.SGD(0.1, momentum=0.5), loss="sparse_categorical_crossentropy")
-        model.fit(x, y, batch_size=8, epochs=4, shuffle=False, verbose=0)
-    assert_weights_match(ours, theirs)
-    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=TRAINED_RTOL,
-                               atol=TRAINED_ATOL)
+    train_both_and_compare(ours, theirs, x, y, "sparse_categorical_crossentropy")

@@ -8,7 +8,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import tfkg_graph  # noqa: E402
-from _parity import TRAINED_ATOL, TRAINED_RTOL, assert_weights_match  # noqa: E402
+from _parity import train_both_and_compare  # noqa: E402
 from tfkg_graph import layers, ops  # noqa: E402
 
 RNG = np.random.default_rng(17)
@@ -69,12 +69,7 @@ def test_normalization_trains_in_a_model_like_keras_and_configs_match():
                                        L.Dense(3, activation="softmax")])
     ours, theirs = build(tfkg_graph), build(keras)
     ours.set_weights(theirs.get_weights())
-    for root, model in ((tfkg_graph, ours), (keras, theirs)):
-        model.compile(optimizer=root.optimizers.SGD(0.1, momentum=0.5), loss="sparse_categorical_crossentropy")
-        model.fit(X, y, batch_size=8, epochs=4, shuffle=False, verbose=0)
-    assert_weights_match(ours, theirs)  # the statistics stay as adapted, as in Keras
-    np.testing.assert_allclose(ours.predict(X, verbose=0), theirs.predict(X, verbose=0), rtol=TRAINED_RTOL,
-                               atol=TRAINED_ATOL)
+    train_both_and_compare(ours, theirs, X, y, "sparse_categorical_crossentropy")  # statistics stay as adapted
     for ours_layer, keras_layer in ((layers.Normalization(axis=(1, 2), mean=[1.0], variance=[2.0], invert=True),
                                      keras.layers.Normalization(axis=(1, 2), mean=[1.0], variance=[2.0], invert=True)),
                                     (layers.Rescaling(0.5, offset=1.0), keras.layers.Rescaling(0.5, offset=1.0))):

@@ -9,7 +9,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import tfkg_graph  # noqa: E402
-from _parity import TRAINED_ATOL, TRAINED_RTOL, assert_weights_match  # noqa: E402
+from _parity import train_both_and_compare  # noqa: E402
 from tfkg_graph import layers  # noqa: E402
 
 ROWS, BATCH, EPOCHS, STEPS = 48, 8, 4, 5
@@ -54,12 +54,8 @@ def test_trains_like_keras(case):
     x = make_x()
     ours, theirs = build(tfkg_graph), build(keras)
     ours.set_weights(theirs.get_weights())
-    for root, model in ((tfkg_graph, ours), (keras, theirs)):
-        model.compile(optimizer=root.optimizers.SGD(0.1, momentum=0.5), loss="sparse_categorical_crossentropy")
-        model.fit(x, LABELS, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
-    assert_weights_match(ours, theirs)
-    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=TRAINED_RTOL,
-                               atol=TRAINED_ATOL)
+    train_both_and_compare(ours, theirs, x, LABELS, "sparse_categorical_crossentropy", batch_size=BATCH,
+                           epochs=EPOCHS)
 
 
 def test_weight_files_move_both_ways_in_keras_layout(tmp_path):
