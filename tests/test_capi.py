@@ -204,6 +204,20 @@ def test_sequence_model_trains_from_c_like_python(bin_dir, tmp_path, weighted):
         np.testing.assert_allclose(c_values[name], value, rtol=0, atol=1e-6, err_msg=name)
 
 
+def test_a_model_without_variables_runs_from_c(bin_dir, tmp_path):
+    """No SaverDef, empty variables/: the C reader loads it and predicts."""
+    from tfkg_graph import layers, models
+    inputs = layers.Input((3,), name="pixels")
+    path = tmp_path / "scaler"
+    models.Model(inputs, layers.Rescaling(0.5, offset=-1.0, name="scaled")(inputs)).save(str(path))
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    out = tmp_path / "out.bin"
+    r = tfkg_cli(bin_dir, "run", path, "serving_default", 2, "--in", f"pixels={write(tmp_path, 'x', x)}",
+                 "--out", f"scaled={out}")
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_array_equal(np.fromfile(out, np.float32).reshape(2, 3), x * 0.5 - 1.0)
+
+
 def _accuracy(model, x, y) -> float:
     return float(np.mean(np.argmax(model.predict(x, verbose=0), axis=1) == y))
 

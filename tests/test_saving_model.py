@@ -56,6 +56,21 @@ def test_saved_model_serves_our_predictions_in_tf_and_reloads(tmp_path, tf):
     np.testing.assert_array_equal(saving.load_model(path).predict(X, verbose=0), expected)
 
 
+def test_a_model_without_variables_saves_and_serves(tmp_path, tf):
+    """Nothing to save but the graph: no SaverDef and an empty variables/, which TF Python and our
+    loaders accept (the C library too: test_capi)."""
+    layers.clear_session()
+    x = layers.Input((4,), name="x")
+    model = models.Model(x, layers.Rescaling(2.0, offset=1.0, name="out")(x))
+    path = model.save(str(tmp_path / "model"))
+    assert os.listdir(os.path.join(path, "variables")) == []
+    expected = X * 2.0 + 1.0
+    served = tf.saved_model.load(path).signatures["serving_default"](x=tf.constant(X))
+    np.testing.assert_allclose(served["out"].numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(saving.SavedModelPredictor(path).predict(X), expected, rtol=1e-6)
+    np.testing.assert_allclose(saving.load_model(path).predict(X, verbose=0), expected, rtol=1e-6)
+
+
 def test_save_load_continue_equals_uninterrupted(tmp_path):
     pytest.importorskip("tfkg_graph.losses")
     y = np.random.default_rng(3).standard_normal((6, 3)).astype(np.float32)

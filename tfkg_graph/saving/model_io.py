@@ -127,7 +127,7 @@ def save_model(model: Any, export_dir: str, processors: Any = None) -> str:
     runtime = model.runtime
     cached = getattr(runtime, "_export", None)
     if cached is None:  # graph-side only: the live session never runs these ops
-        saver = Saver(runtime.all_variables, runtime.graph, keras_object_paths(model))
+        saver = Saver(runtime.all_variables, runtime.graph, keras_object_paths(model)) if runtime.all_variables else None
         cached = runtime._export = (saver, _signatures(model, runtime))
     saver, sigs = cached
     saved = runtime.variable_values()
@@ -137,8 +137,9 @@ def save_model(model: Any, export_dir: str, processors: Any = None) -> str:
 
     def extra(tmp: str) -> None:
         # the variables come from numpy through write_bundle: the session has no save/ ops
-        write_bundle(os.path.join(tmp, "variables", "variables"), saved, keras_object_paths(model),
-                     write_state=False)
+        if saved:
+            write_bundle(os.path.join(tmp, "variables", "variables"), saved, keras_object_paths(model),
+                         write_state=False)
         with open(os.path.join(tmp, MODEL_CONFIG_FILE), "w") as f:
             json.dump(config, f, indent=1, default=str)
         with open(os.path.join(tmp, VERSION_FILE), "w") as f:
@@ -175,7 +176,8 @@ def load_model(export_dir: str, custom_objects: dict[str, Any] | None = None, co
         model.compile(**compile_config)
         if config.get("target_shapes"):
             model._ensure_runtime(model._train_spec([tuple(s) for s in config["target_shapes"]]))
-    load_weights(model, prefix)
+    if meta.saver_def.restore_op_name:
+        load_weights(model, prefix)
     return model
 
 

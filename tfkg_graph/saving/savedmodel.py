@@ -76,7 +76,7 @@ def _variable_defs(graph: Graph, graph_def: Any) -> tuple[list[bytes], list[byte
     return all_defs, trainable
 
 
-def build_meta_graph(graph: Graph, saver: Saver, signatures: Mapping[str, Signature],
+def build_meta_graph(graph: Graph, saver: Saver | None, signatures: Mapping[str, Signature],
                      tags: Sequence[str] = ("serve",)) -> Any:
     graph_def = graph.as_graph_def()
     meta = protos.MetaGraphDef()
@@ -89,7 +89,8 @@ def build_meta_graph(graph: Graph, saver: Saver, signatures: Mapping[str, Signat
         info.stripped_op_list.op.add().CopyFrom(registry[op])
     all_defs, trainable = _variable_defs(graph, graph_def)
     meta.graph_def.CopyFrom(graph_def)
-    meta.saver_def.CopyFrom(saver.saver_def())
+    if saver is not None:  # a model without variables has no SaverDef (and no variables/ files)
+        meta.saver_def.CopyFrom(saver.saver_def())
     for key, defs in (("variables", all_defs), ("trainable_variables", trainable)):
         if defs:
             meta.collection_def[key].bytes_list.value.extend(defs)
@@ -147,7 +148,7 @@ def replace_dir(tmp: str, target: str) -> None:
     shutil.rmtree(old)
 
 
-def write_saved_model(export_dir: str, graph: Graph, session: Session | None, saver: Saver,
+def write_saved_model(export_dir: str, graph: Graph, session: Session | None, saver: Saver | None,
                       signatures: Mapping[str, Signature], extra: Callable[[str], None] | None = None,
                       tags: Sequence[str] = ("serve",)) -> str:
     """Writes the SavedModel (and ``extra(tmp_dir)`` files) to a temp dir, then swaps it in. Without a
@@ -163,7 +164,7 @@ def write_saved_model(export_dir: str, graph: Graph, session: Session | None, sa
         model.meta_graphs.add().CopyFrom(meta)
         with open(os.path.join(tmp, SAVED_MODEL_FILE), "wb") as f:
             f.write(protos.to_bytes(model))
-        if session is not None:
+        if session is not None and saver is not None:
             saver.save(session, os.path.join(tmp, VARIABLES_PREFIX), write_state=False)
         with open(os.path.join(tmp, SIGNATURES_FILE), "w") as f:
             json.dump(signatures_json(meta), f, indent=1)
