@@ -7,11 +7,13 @@ train/val/test split. "not" flips the next opinion word, so the model has to rea
 
 Run ``python examples/text/train.py``; it prints test accuracy, AUC and specificity at 0.9
 sensitivity. With the fixed seeds test accuracy reaches >= 0.9 (tests/test_recurrent.py runs it).
+``train_transformer.py`` trains a self-attention model on the same data.
 """
 from __future__ import annotations
 
 import os
 import tempfile
+from typing import Callable
 
 from tfkg_graph import layers, metrics, models, optimizers, set_random_seed
 from tfkg_graph.data import BinaryY, CsvDataset, Tokenizer
@@ -29,7 +31,8 @@ def build_model(vocabulary: int) -> models.Model:
     ], name="reviews")
 
 
-def main(epochs: int = EPOCHS, verbose: int = 2) -> dict[str, float]:
+def main(epochs: int = EPOCHS, verbose: int = 2, build: Callable[[int], models.Model] = build_model
+         ) -> dict[str, float]:
     set_random_seed(SEED)
     path = os.path.join(HERE, "reviews.csv")
     if not os.path.exists(path):
@@ -39,7 +42,7 @@ def main(epochs: int = EPOCHS, verbose: int = 2) -> dict[str, float]:
     dataset = CsvDataset(path, features=[tokenizer], label=BinaryY("sentiment", positive="positive"),
                          batch_size=16, val_fraction=0.1, test_fraction=0.2, seed=SEED,
                          cache_dir=tempfile.mkdtemp(prefix="tfkg_text_cache_"), progress=False)
-    model = build_model(len(tokenizer.word_index) + 1)  # index 0 is the padding
+    model = build(len(tokenizer.word_index) + 1)  # index 0 is the padding
     model.compile(optimizer=optimizers.Adam(0.01), loss="binary_crossentropy",
                   metrics=["accuracy", metrics.AUC(name="auc"),
                            metrics.SpecificityAtSensitivity(0.9, name="specificity_at_sensitivity")])
