@@ -44,3 +44,24 @@ def train_both_and_compare(ours, theirs, x, y, loss: str, learning_rate: float =
     assert_weights_match(ours, theirs)
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=TRAINED_RTOL,
                                atol=TRAINED_ATOL)
+
+
+def assert_weight_files_move_both_ways(build, directory, rng) -> tuple:
+    """``build(root)`` makes the same model from ``keras`` or ``tfkg_graph``: Keras' ``.weights.h5`` (random
+    weights) loads into ours exactly, and ours saved again loads back into a fresh Keras model exactly.
+    Returns (ours, theirs) and leaves ``ours.weights.h5`` in ``directory``."""
+    import os
+    import keras
+    import tfkg_graph
+    theirs, ours = build(keras), build(tfkg_graph)
+    theirs.set_weights([rng.uniform(-1, 1, w.shape).astype("float32") for w in theirs.get_weights()])
+    theirs.save_weights(os.path.join(directory, "theirs.weights.h5"))
+    ours.load_weights(os.path.join(directory, "theirs.weights.h5"))
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    ours.save_weights(os.path.join(directory, "ours.weights.h5"))
+    back = build(keras)
+    back.load_weights(os.path.join(directory, "ours.weights.h5"))
+    for a, b in zip(back.get_weights(), theirs.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    return ours, theirs

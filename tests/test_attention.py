@@ -9,7 +9,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import tfkg_graph  # noqa: E402
-from _parity import train_both_and_compare  # noqa: E402
+from _parity import assert_weight_files_move_both_ways, train_both_and_compare  # noqa: E402
 from tfkg_graph import layers  # noqa: E402
 
 ROWS, BATCH, EPOCHS, STEPS, VOCAB = 48, 8, 4, 6, 12
@@ -80,17 +80,7 @@ def test_scores_and_explicit_masks_match_keras(call):
 
 
 def test_weight_files_and_checkpoints_move_between_keras_and_us(tf, tmp_path):
-    theirs, ours = block(True)(keras), block(True)(tfkg_graph)
-    theirs.set_weights([RNG.uniform(-1, 1, w.shape).astype("float32") for w in theirs.get_weights()])
-    theirs.save_weights(str(tmp_path / "theirs.weights.h5"))
-    ours.load_weights(str(tmp_path / "theirs.weights.h5"))
-    for a, b in zip(ours.get_weights(), theirs.get_weights()):
-        np.testing.assert_array_equal(a, b)
-    ours.save_weights(str(tmp_path / "ours.weights.h5"))
-    back = block(True)(keras)
-    back.load_weights(str(tmp_path / "ours.weights.h5"))
-    for a, b in zip(back.get_weights(), theirs.get_weights()):
-        np.testing.assert_array_equal(a, b)
+    assert_weight_files_move_both_ways(block(True), tmp_path, RNG)
     # checkpoints: unmasked, since the residual Add merges masks (checkpoint paths after a merged mask
     # are a known limitation, see test_masking)
     theirs, ours = block(False)(keras), block(False)(tfkg_graph)

@@ -11,7 +11,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import tfkg_graph  # noqa: E402
-from _parity import train_both_and_compare  # noqa: E402
+from _parity import assert_weight_files_move_both_ways, train_both_and_compare  # noqa: E402
 from tfkg_graph import layers  # noqa: E402
 from tfkg_graph.graph import Graph, placeholder  # noqa: E402
 from tfkg_graph.runtime import Session  # noqa: E402
@@ -170,14 +170,6 @@ def test_prelu_weights_move_through_keras_weight_files(tmp_path):
         L = root.layers
         inputs = L.Input((4,))
         return root.models.Model(inputs, L.Dense(2)(L.PReLU()(L.Dense(4)(inputs))))
-    theirs, ours = build(keras), build(tfkg_graph)
-    theirs.set_weights([RNG.uniform(-1, 1, w.shape).astype("float32") for w in theirs.get_weights()])
-    theirs.save_weights(str(tmp_path / "theirs.weights.h5"))
-    ours.load_weights(str(tmp_path / "theirs.weights.h5"))
+    ours, theirs = assert_weight_files_move_both_ways(build, tmp_path, RNG)
     x = RNG.normal(size=(5, 4)).astype("float32")
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-6)
-    ours.save_weights(str(tmp_path / "ours.weights.h5"))
-    back = build(keras)
-    back.load_weights(str(tmp_path / "ours.weights.h5"))
-    for a, b in zip(back.get_weights(), theirs.get_weights()):
-        np.testing.assert_array_equal(a, b)

@@ -9,7 +9,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import tfkg_graph  # noqa: E402
-from _parity import train_both_and_compare  # noqa: E402
+from _parity import assert_weight_files_move_both_ways, train_both_and_compare  # noqa: E402
 from tfkg_graph import layers  # noqa: E402
 
 ROWS, BATCH, EPOCHS, STEPS = 48, 8, 4, 5
@@ -59,20 +59,10 @@ def test_trains_like_keras(case):
 
 
 def test_weight_files_move_both_ways_in_keras_layout(tmp_path):
-    theirs, ours = dense_per_step(keras), dense_per_step(tfkg_graph)
-    theirs.set_weights([RNG.uniform(-1, 1, w.shape).astype("float32") for w in theirs.get_weights()])
-    theirs.save_weights(str(tmp_path / "theirs.weights.h5"))
-    ours.load_weights(str(tmp_path / "theirs.weights.h5"))
-    for a, b in zip(ours.get_weights(), theirs.get_weights()):
-        np.testing.assert_array_equal(a, b)
-    ours.save_weights(str(tmp_path / "ours.weights.h5"))
+    assert_weight_files_move_both_ways(dense_per_step, tmp_path, RNG)
     import h5py
     with h5py.File(tmp_path / "ours.weights.h5") as f:
         assert f["layers/time_distributed/layer/vars/0"].shape == (3, 4)
-    back = dense_per_step(keras)
-    back.load_weights(str(tmp_path / "ours.weights.h5"))
-    for a, b in zip(back.get_weights(), theirs.get_weights()):
-        np.testing.assert_array_equal(a, b)
 
 
 def test_config_round_trips_and_unknown_step_counts_work():
