@@ -1,7 +1,8 @@
 """Masks as Keras 3 uses them, checked against Keras on zero-padded token sequences: masked global
 pooling, BatchNormalization's masked moments, losses and metrics weighted by the output's mask
-(per-step losses ignore padded steps), and checkpoints / ``.weights.h5`` files of models whose
-``Embedding(mask_zero=True)`` puts a hidden ``NotEqual`` op into Keras' operation list.
+(per-step losses ignore padded steps), and checkpoints / ``.weights.h5`` files of models whose mask ops
+(``Embedding(mask_zero=True)``'s NotEqual, Masking's NotEqual/Any, merges' LogicalOr/Concatenate/Any)
+sit in Keras' operation list.
 
 Training runs 24 steps of SGD with momentum on the same weights and batches (shuffle=False): Keras'
 Adam updates embedding tables from IndexedSlices, which differs from the dense gradient."""
@@ -224,8 +225,13 @@ def two_branches(L, M):
     return M.Model([tokens, floats], L.Dense(1)(L.Concatenate()([numbers, words])))
 
 
-@pytest.mark.parametrize("builder", [functional_lstm, sequential_per_step, per_step, two_branches],
-                         ids=["functional", "sequential", "lstm_sequences", "two_branches"])
+def masked_floats(L, M):  # noqa: N803 - Masking's mask is Keras' NotEqual + Any ops
+    inputs = L.Input((STEPS, 3))
+    return M.Model(inputs, L.Dense(1)(L.LSTM(2)(L.Dense(3)(L.Masking(0.0)(inputs)))))
+
+
+@pytest.mark.parametrize("builder", [functional_lstm, sequential_per_step, per_step, two_branches, masked_floats],
+                         ids=["functional", "sequential", "lstm_sequences", "two_branches", "masking_layer"])
 def test_checkpoint_restores_into_keras_with_hidden_mask_op(builder, tmp_path, tf):
     """Keras lists Embedding(mask_zero)'s NotEqual among the model's operations (``_operations/2``), so the
     layers after it sit one index later; tf.train.Checkpoint(keras_model) restores every weight of our
@@ -296,8 +302,10 @@ def test_merged_masks_train_like_keras(case):
     np.testing.assert_allclose(ours.predictions, theirs.predictions, rtol=RTOL, atol=ATOL)
 
 
-@pytest.mark.skip(reason="known limitation: Keras lists the merged mask's own ops (LogicalOr; for Concatenate "
-                  "ExpandDims/ZerosLike/LogicalOr/Concatenate/Any) among _operations; keras_operations models "
-                  "only Embedding's NotEqual, so checkpoint indices after a merged mask differ from Keras")
-def test_checkpoint_of_merged_masks_restores_into_keras(tmp_path, tf):
-    test_checkpoint_restores_into_keras_with_hidden_mask_op(merged(MERGES["add"]), tmp_path, tf)
+@pytest.mark.parametrize("case", MERGE_CASES, ids=[c[0] for c in MERGE_CASES])
+def test_checkpoint_of_merged_masks_restores_into_keras(case, tmp_path, tf):
+    """Keras lists the ops a merge builds its mask with (LogicalOr chains; Concatenate's OnesLike or
+    ExpandDims/ZerosLike/LogicalOr per input, then Concatenate and Any) among the model's operations:
+    the LSTM after the merge sits at the index they leave, and its weights restore into Keras."""
+    _, merge, mask_second = case
+    test_checkpoint_restores_into_keras_with_hidden_mask_op(merged(merge, mask_second), tmp_path, tf)

@@ -52,27 +52,47 @@ def keras_layer_order(model: Any) -> list[Any]:
 
 class HiddenOp:
     """An op Keras 3 lists among a functional model's operations without it being a layer: the
-    ``NotEqual`` computing ``Embedding(mask_zero=True)``'s mask, when a later layer's call takes that mask
-    as an argument. It takes an ``_operations/<i>`` index, so the layers after it shift by one."""
+    ``NotEqual`` computing ``Embedding(mask_zero=True)``'s mask, and the ops a merge layer combines masks
+    with, when a later layer's call takes that mask as an argument. Each takes an ``_operations/<i>``
+    index, so the layers after it shift. ``parents`` are layer Nodes or other HiddenOps."""
 
-    def __init__(self, producer: Any):
+    def __init__(self, producer: Any, parents: list[Any] | None = None):
         self.producer = producer  # the Node whose compute_mask made the mask
+        self.parents = parents if parents is not None else [t.node for t in producer.inputs]
 
-    @property
-    def parents(self) -> list[Any]:
-        return [t.node for t in self.producer.inputs]
+
+def _merge_mask_ops(node: Any, input_masks: list[Any], made: dict[Any, HiddenOp]) -> HiddenOp:
+    """The ops Keras 3's merge layers build their output mask with, as HiddenOps: elementwise merges
+    ``logical_or`` the masks left to right; Concatenate takes ``ones_like`` of an unmasked input, or
+    ``logical_or(expand_dims(mask), zeros_like(input))`` of a masked one, concatenates and reduces with
+    ``any``."""
+    from ..layers.merging import Concatenate
+    if not isinstance(node.layer, Concatenate):
+        ops = [made[m] for m in input_masks]
+        result = ops[0]
+        for op in ops[1:]:
+            result = HiddenOp(node, [result, op])  # LogicalOr
+        return result
+    parts = []
+    for tensor, mask in zip(node.inputs, input_masks):
+        if mask is None:
+            parts.append(HiddenOp(node, [tensor.node]))  # OnesLike
+        else:
+            expanded, zeros = HiddenOp(node, [made[mask]]), HiddenOp(node, [tensor.node])  # ExpandDims, ZerosLike
+            parts.append(HiddenOp(node, [expanded, zeros]))  # LogicalOr
+    return HiddenOp(node, [HiddenOp(node, parts)])  # Any(Concatenate(parts))
 
 
 def _hidden_mask_ops(model: Any) -> dict[int, HiddenOp]:
     """Node id -> the HiddenOp whose mask that node's call receives. Found by replaying the model on
-    placeholders in a scratch graph (only when some layer can create a mask: Embedding(mask_zero=True))."""
-    # Known limitation: a mask combined by a merge layer (Add's LogicalOr; Concatenate's ExpandDims,
-    # ZerosLike, LogicalOr, Concatenate and Any) is several ops in Keras' list, fed by the NotEqual ops;
-    # it is modelled here as one op fed by the merge's inputs, so later checkpoint indices differ.
+    placeholders in a scratch graph (only when some layer can create a mask: Embedding(mask_zero=True),
+    Masking)."""
     from ..graph import Graph
     from ..graph.ops import constants
     from ..layers.base import InputLayer, KerasTensor, flatten, get_keras_mask, map_structure
-    if not any(getattr(layer, "mask_zero", False) for layer in model.layers):
+    from ..layers.core import Masking
+    from ..layers.merging import _Merge
+    if not any(getattr(layer, "mask_zero", False) or isinstance(layer, Masking) for layer in model.layers):
         return {}
     graph, made, consumed = Graph(), {}, {}
     with graph.as_default():
@@ -91,7 +111,13 @@ def _hidden_mask_ops(model: Any) -> dict[int, HiddenOp]:
             outputs = flatten(node.layer.call_in_graph(args, kwargs, training=False))
             for t in outputs:
                 mask = get_keras_mask(t)
-                if mask is not None and mask not in made and all(mask is not m for m in incoming):
+                if mask is None or mask in made or any(mask is m for m in incoming):
+                    continue
+                if isinstance(node.layer, _Merge):
+                    made[mask] = _merge_mask_ops(node, [get_keras_mask(x) for x in first], made)
+                elif isinstance(node.layer, Masking):  # Keras: any(not_equal(inputs, mask_value), -1)
+                    made[mask] = HiddenOp(node, [HiddenOp(node)])
+                else:
                     made[mask] = HiddenOp(node)
             values.update({id(kt): t for kt, t in zip(node.flat_outputs, outputs)})
     return consumed
