@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as np
+
 from .graph import Tensor
 from .graph.ops import array, math, nn
-from .graph.ops.constants import convert
+from .graph.ops.constants import constant, convert
+from .runtime import dtypes
 
 Activation = Callable[..., Tensor]
 
@@ -83,6 +86,18 @@ def _on_last_axis(fn: Callable[[Tensor], Tensor], x: Any, axis: int) -> Tensor:
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
     return _on_last_axis(nn.softmax, x, axis)
+
+
+def masked_softmax(x: Any, keep: Tensor, axis: int = -1, zero_masked: bool = True) -> Tensor:
+    """Softmax over the entries where ``keep`` (bool, broadcastable) is True, as Keras' Softmax layer and
+    attention do: the others get a large negative logit, and with ``zero_masked`` probability 0 (so a
+    fully masked axis gives zeros instead of a uniform distribution)."""
+    x = convert(x)
+    keep = array.broadcast_to(keep, array.shape(x))
+    large_negative = constant(np.asarray(-3e4 if x.dtype == dtypes.HALF else -1e9, dtypes.to_numpy(x.dtype)),
+                              graph=x.graph)
+    probabilities = softmax(math.select(keep, x, array.fill(array.shape(x), large_negative)), axis)
+    return math.select(keep, probabilities, array.zeros_like(probabilities)) if zero_masked else probabilities
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:

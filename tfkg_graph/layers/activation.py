@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .. import activations
-from ..graph.ops import array, constants, math
+from ..graph.ops import constants, math
 from ..runtime import dtypes
 from .base import Layer, get_constraint, get_initializer, get_regularizer, serialize
 
@@ -78,21 +78,16 @@ class Softmax(Layer):
         self.axis = axis
 
     def call(self, inputs, mask=None):
-        if mask is not None:
-            fits = mask.rank is None or inputs.rank is None or (mask.rank <= inputs.rank and all(
-                m in (None, 1) or i in (None, m) for m, i in zip(mask.shape[::-1], inputs.shape[::-1])))
-            if not fits:
-                raise ValueError(f"{self.name}: the mask must be broadcastable to the inputs, got mask shape "
-                                 f"{mask.shape} for inputs {inputs.shape}")
-            if mask.dtype != dtypes.BOOL:  # Keras keeps entries whose mask is True or > 0.5
-                mask = math.greater(mask, constants.constant(0.5, mask.dtype))
-            keep = array.broadcast_to(mask, array.shape(inputs))
-            large_negative = constants.constant(-1e9 if inputs.dtype != dtypes.HALF else -3e4, inputs.dtype)
-            inputs = math.select(keep, inputs, array.fill(array.shape(inputs), large_negative))
-        outputs = activations.softmax(inputs, axis=self.axis)
-        if mask is not None:  # a fully masked axis would otherwise come out uniform
-            outputs = math.select(keep, outputs, array.zeros_like(outputs))
-        return outputs
+        if mask is None:
+            return activations.softmax(inputs, axis=self.axis)
+        fits = mask.rank is None or inputs.rank is None or (mask.rank <= inputs.rank and all(
+            m in (None, 1) or i in (None, m) for m, i in zip(mask.shape[::-1], inputs.shape[::-1])))
+        if not fits:
+            raise ValueError(f"{self.name}: the mask must be broadcastable to the inputs, got mask shape "
+                             f"{mask.shape} for inputs {inputs.shape}")
+        if mask.dtype != dtypes.BOOL:  # Keras keeps entries whose mask is True or > 0.5
+            mask = math.greater(mask, constants.constant(0.5, mask.dtype))
+        return activations.masked_softmax(inputs, mask, self.axis)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

@@ -146,14 +146,10 @@ class MultiHeadAttention(Layer):
         scores = math.matmul(q, k, transpose_b=True)  # (batch, heads, T, S)
         if mask is None:
             probabilities = activations.softmax(scores)
-        else:
-            keep = array.broadcast_to(array.expand_dims(mask, 1), array.shape(scores))
-            large_negative = array.fill(array.shape(scores), constants.constant(-1e9, scores.dtype))
-            probabilities = activations.softmax(math.select(keep, scores, large_negative))
-            if self.dropout > 0 or return_attention_scores:
-                # Keras' explicit path (its Softmax layer) zeroes masked entries; its fused
-                # dot_product_attention, used otherwise, leaves a fully masked row uniform
-                probabilities = math.select(keep, probabilities, array.zeros_like(probabilities))
+        else:  # Keras' explicit path (its Softmax layer, with dropout or scores returned) zeroes masked
+            # entries; its fused dot_product_attention, used otherwise, leaves a fully masked row uniform
+            probabilities = activations.masked_softmax(scores, array.expand_dims(mask, 1),
+                                                       zero_masked=self.dropout > 0 or return_attention_scores)
         attended = self._dropout_layer.call(probabilities, training=training) if self.dropout > 0 else probabilities
         heads = array.transpose(math.matmul(attended, v), [0, 2, 1, 3])  # (batch, T, heads, value_dim)
         kernel = self.attention_output_kernel
