@@ -9,6 +9,7 @@ session, tracing) minus the steps it ran at the measured rate.
 
     python bench/bench_rnn.py [--json out.json] [--quick]
     BENCH_RNN_STEPS=100 python bench/bench_rnn.py --quick   # longer sequences (a larger unrolled graph)
+    BENCH_GRAPH_REWRITES=off ...   # our side with SessionConfig.graph_rewrites forced (default/one_pass/off)
 """
 from __future__ import annotations
 
@@ -40,7 +41,20 @@ def _model(root, mask: bool):
     return model
 
 
+def _force_graph_rewrites(mode: str) -> None:
+    """Our models pick their session config; this bench overrides the graph-rewrite mode to compare them."""
+    from tfkg_graph.models import runtime
+    from tfkg_graph.runtime import SessionConfig
+    init = runtime.ModelRuntime.__init__
+
+    def with_mode(self, model, spec=None, seed=None, config=None):
+        init(self, model, spec, seed, SessionConfig(intra_op_threads=1, inter_op_threads=-1, graph_rewrites=mode))
+    runtime.ModelRuntime.__init__ = with_mode
+
+
 def _fit_step_ms(side: str, rows: int, epochs: int, rounds: int) -> dict[str, float]:
+    if side == "tfkg_graph" and os.environ.get("BENCH_GRAPH_REWRITES"):
+        _force_graph_rewrites(os.environ["BENCH_GRAPH_REWRITES"])
     x, y = _data(rows)
     steps = epochs * (rows // BATCH)
     out: dict[str, float] = {"steps_per_round": steps}

@@ -290,24 +290,32 @@ def test_graph_rewrites_reach_tf_and_leave_results_unchanged(tf):
         SessionConfig(graph_rewrites="fast").to_proto()
 
 
-def test_models_with_large_graphs_run_one_optimizer_pass():
-    """An RNN unrolled over many steps makes a large graph: its session runs grappler once, not twice
-    (a small model keeps TF's default), and its train step updates every weight."""
+def test_large_model_graphs_cut_grappler_down(monkeypatch):
+    """An RNN unrolled over many steps makes a large graph: its session runs without grappler (a small
+    model keeps TF's default) and its train step updates every weight. Other large graphs get one
+    grappler pass; recurrent layers count inside wrappers and nested models too."""
     from tfkg_graph import layers, models
-    from tfkg_graph.models.runtime import LARGE_GRAPH_OPS
+    from tfkg_graph.models import runtime
 
     def tagger(steps):
         inputs = layers.Input((steps,), dtype="int32")
         model = models.Model(inputs, layers.Dense(1)(layers.SimpleRNN(4)(layers.Embedding(5, 2)(inputs))))
         model.compile(optimizer="sgd", loss="mse")
         return model
-    for steps, mode in ((3, "default"), (300, "one_pass")):
+    for steps, mode in ((3, "default"), (300, "off")):
         model = tagger(steps)
         tokens = np.arange(4 * steps).reshape(4, steps).astype(np.int32) % 5
         before = model.get_weights()
         assert np.isfinite(model.train_on_batch(tokens, np.ones(4)))
         assert all(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
-        assert (len(model.runtime.graph.operations) > LARGE_GRAPH_OPS) == (mode == "one_pass")
+        assert (len(model.runtime.graph.operations) > runtime.LARGE_GRAPH_OPS) == (mode == "off")
+        assert model.runtime.session.config.graph_rewrites == mode
+    monkeypatch.setattr(runtime, "LARGE_GRAPH_OPS", 10)  # every graph counts as large
+    inner = models.Sequential([layers.Input((3, 2)), layers.Bidirectional(layers.GRU(2))])
+    inputs = layers.Input((3, 2))
+    for model, mode in ((models.Sequential([layers.Input((2,)), layers.Dense(3)]), "one_pass"),
+                        (models.Model(inputs, layers.Dense(1)(inner(inputs))), "off")):
+        model.predict(np.ones((1, *model.inputs[0].shape[1:]), np.float32), verbose=0)
         assert model.runtime.session.config.graph_rewrites == mode
 
 

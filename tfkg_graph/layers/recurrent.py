@@ -49,6 +49,8 @@ class _RNN(Layer):
     (projected input of one step, states) -> new states, whose first entry is the step's output.
     """
 
+    unrolled = True  # one copy of the cell per step in the graph (ModelRuntime skips grappler on big ones)
+
     gates = 1
     state_count = 1
     cell_name = "cell"
@@ -305,6 +307,8 @@ _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 class Bidirectional(Layer):
     """Runs a copy of ``layer`` forwards (``forward_<name>``) and one backwards (``backward_<name>``)
     and merges their outputs; the backward sequence is flipped back into time order first."""
+
+    unrolled = True
 
     supports_masking = True
 

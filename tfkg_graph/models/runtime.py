@@ -30,9 +30,11 @@ from ..runtime import Session, SessionConfig, dtypes
 # caller's thread is no worse even for big models; with many cores the pools win for such matmuls.
 SMALL_MODEL_PARAMS = 200_000
 
-# Above this many ops (an RNN unrolled over long sequences) TF's graph optimizer runs one pass instead of
-# two: its second pass changed almost nothing on a 15k-op LSTM step and cost 1.6 s of a 6 s first step,
-# with later steps no slower (SessionConfig.graph_rewrites has the numbers).
+# Above this many ops TF's graph optimizer (grappler, run once at the first step) is cut down: off for a
+# model with unrolled RNNs, whose graphs it barely improves (100-step LSTM, `BENCH_GRAPH_REWRITES=...
+# BENCH_RNN_STEPS=100 python bench/bench_rnn.py --quick`: first fit 3.1/4.9 s with TF's default, 2.8/3.7 s
+# one pass, 1.0/1.2 s off, unmasked/masked; steps 7.8-8.0 and 13.4-14.7 ms in all three), one pass for
+# other large graphs, whose fusions (conv + bias + relu) may matter and were not measured.
 LARGE_GRAPH_OPS = 5_000
 
 # Open ``distribute`` strategy scopes, innermost last: models compiled inside one train through it.
@@ -59,6 +61,10 @@ def _identity_keeping_mask(tensor: Tensor, name: str) -> Tensor:
     out = array.identity(tensor, name=name)
     set_keras_mask(out, get_keras_mask(tensor))
     return out
+
+
+def _has_unrolled_layers(layers: Sequence[Any]) -> bool:
+    return any(getattr(layer, "unrolled", False) or _has_unrolled_layers(layer._sublayers()) for layer in layers)
 
 
 class _StepGraph:
@@ -103,7 +109,7 @@ class ModelRuntime:
             config = (SessionConfig(intra_op_threads=1, inter_op_threads=-1) if params <= SMALL_MODEL_PARAMS
                       else SessionConfig())
             if len(g.operations) > LARGE_GRAPH_OPS:
-                config.graph_rewrites = "one_pass"
+                config.graph_rewrites = "off" if _has_unrolled_layers(model.layers) else "one_pass"
         self.session = strategy.open_session(g, config) if strategy else Session(g, config=config)
         self.session.run(targets=[self.init.name])
         self.predict_fn = self.session.make_callable([t.name for t in self.inputs], [t.name for t in self.outputs])

@@ -20,8 +20,8 @@ class SessionConfig:
     TF creates its thread pools once per process, with the first session's settings; later sessions
     share them unless ``per_session_threads=True`` (own pools; measured ~40% slower per small step).
     ``graph_rewrites`` sets TF's graph optimizer (grappler), which runs once when a step is first run:
-    ``"default"`` (two passes), ``"one_pass"``, or ``"off"``. On a 15k-node unrolled LSTM (100 steps)
-    the first train step took 6.0 s / 4.4 s / 1.7 s and later steps 14.9 / 14.3 / 15.8 ms.
+    ``"default"`` (two passes), ``"one_pass"``, or ``"off"``. Models choose for themselves: see
+    ``models.runtime.LARGE_GRAPH_OPS`` for the policy and what it was measured with.
     """
 
     intra_op_threads: int = 0
