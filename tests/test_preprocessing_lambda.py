@@ -39,13 +39,11 @@ def test_adapt_over_batches_merges_like_keras():
 
 
 def test_given_statistics_and_rescaling_match_keras():
-    for root in (tfkg_graph, keras):
-        L = root.layers
-        root.model_ = root.models.Sequential([L.Input((3, 4, 2)), L.Rescaling(1 / 255, offset=-0.5),
-                                              L.Normalization(axis=-1, mean=[0.1, -0.2], variance=[0.5, 2.0])])
-    np.testing.assert_allclose(tfkg_graph.model_.predict(IMAGES, verbose=0), keras.model_.predict(IMAGES, verbose=0),
-                               rtol=1e-5, atol=1e-6)
-    assert tfkg_graph.model_.get_weights() == [] == keras.model_.get_weights()
+    ours, theirs = (root.models.Sequential([root.layers.Input((3, 4, 2)), root.layers.Rescaling(1 / 255, offset=-0.5),
+                                            root.layers.Normalization(axis=-1, mean=[0.1, -0.2], variance=[0.5, 2.0])])
+                    for root in (tfkg_graph, keras))
+    np.testing.assert_allclose(ours.predict(IMAGES, verbose=0), theirs.predict(IMAGES, verbose=0), rtol=1e-5, atol=1e-6)
+    assert ours.get_weights() == [] == theirs.get_weights()
 
 
 def test_adapted_statistics_save_and_load_with_the_model(tmp_path):
