@@ -1,9 +1,10 @@
 /* tfkg.c: see tfkg.h. Built on TensorFlow's C API only (tensorflow/c/c_api.h). */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: writers first, so predictions cannot starve training */
 #include "tfkg.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #define SERVE_TAG "serve"
 #define SAMPLE_WEIGHT_SUFFIX "sample_weight"
+#define TRAIN_SIGNATURE "train" /* the one signature whose runs change variables */
 
 /* ---------------------------------------------------------------------------------------------- */
 /* errors */
@@ -146,6 +148,12 @@ struct tfkg_model {
   signature *signatures;
   size_t num_signatures;
   char *saver_filename, *saver_save; /* SaverDef tensor names; NULL if the model has no SaverDef */
+  /* Runs of "train" hold `variables` for writing, every other run and saves for reading: predictions
+   * overlap each other but never a train step. `saving` lets one save at a time use the temp files. */
+  pthread_rwlock_t variables;
+  pthread_mutex_t saving;
+  unsigned saves;  /* under `saving`: makes each save's temp name unique */
+  int locks_ready;
 };
 
 static void free_infos(tfkg_tensor_info *infos, size_t n) {
@@ -178,7 +186,27 @@ void tfkg_model_free(tfkg_model *m) {
   free(m->saver_filename);
   free(m->saver_save);
   free(m->dir);
+  if (m->locks_ready) {
+    pthread_rwlock_destroy(&m->variables);
+    pthread_mutex_destroy(&m->saving);
+  }
   free(m);
+}
+
+static int init_locks(tfkg_model *m) {
+  pthread_rwlockattr_t attr;
+  if (pthread_rwlockattr_init(&attr)) return 0;
+#ifdef __GLIBC__
+  pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+  int ok = pthread_rwlock_init(&m->variables, &attr) == 0;
+  pthread_rwlockattr_destroy(&attr);
+  if (ok && pthread_mutex_init(&m->saving, NULL) != 0) {
+    pthread_rwlock_destroy(&m->variables);
+    ok = 0;
+  }
+  m->locks_ready = ok;
+  return ok;
 }
 
 /* "dense/BiasAdd:0" -> the graph's TF_Output. */
@@ -314,7 +342,8 @@ tfkg_model *tfkg_model_load(const char *export_dir, tfkg_error *err) {
     return NULL;
   }
   tfkg_model *m = calloc(1, sizeof *m);
-  if (!m || !(m->dir = strdup(export_dir))) {
+  if (!m || !(m->dir = strdup(export_dir)) || !init_locks(m)) {
+    if (m) free(m->dir);
     free(m);
     fail(err, TFKG_ERR_MEMORY, "out of memory loading %s", export_dir);
     return NULL;
@@ -504,8 +533,12 @@ tfkg_code tfkg_run(tfkg_model *m, const char *name, int64_t rows, const tfkg_inp
   if (code != TFKG_OK) goto done;
 
   TF_Status *status = TF_NewStatus();
+  int exclusive = strcmp(name, TRAIN_SIGNATURE) == 0;
+  if (exclusive) pthread_rwlock_wrlock(&m->variables);
+  else pthread_rwlock_rdlock(&m->variables);
   TF_SessionRun(m->session, NULL, s->input_ports, feeds, (int)n_in, s->output_ports, fetched, (int)n_out,
                 NULL, 0, NULL, status);
+  pthread_rwlock_unlock(&m->variables);
   if (TF_GetCode(status) != TF_OK) {
     char context[256];
     snprintf(context, sizeof context, "running signature '%s'", name);
@@ -646,29 +679,34 @@ tfkg_code tfkg_save(tfkg_model *m, tfkg_error *err) {
   if (!m) return fail(err, TFKG_ERR_ARGUMENT, "tfkg_save: model is NULL");
   if (!m->saver_filename || !m->saver_save)
     return fail(err, TFKG_ERR_FORMAT, "model '%s' has no SaverDef: its variables cannot be saved", m->dir);
-  static unsigned counter;
-  char dir[4096], tmp_name[128], tmp_prefix[4096];
-  snprintf(tmp_name, sizeof tmp_name, ".tmp-variables-%ld-%lx-%u", (long)getpid(), (unsigned long)(uintptr_t)m,
-           counter++);
-  if (snprintf(dir, sizeof dir, "%s/variables", m->dir) >= (int)sizeof dir ||
-      !join(tmp_prefix, sizeof tmp_prefix, dir, tmp_name))
-    return fail(err, TFKG_ERR_ARGUMENT, "tfkg_save: model path '%s' is too long", m->dir);
-
   TF_Output filename, save;
   if (!find_port(m->graph, m->saver_filename, &filename) || !find_port(m->graph, m->saver_save, &save))
     return fail(err, TFKG_ERR_FORMAT, "model '%s': SaverDef tensors '%s' / '%s' are not in the graph", m->dir,
                 m->saver_filename, m->saver_save);
-  TF_Tensor *feed = string_scalar(tmp_prefix), *fetched = NULL;
-  if (!feed) return fail(err, TFKG_ERR_MEMORY, "out of memory saving '%s'", m->dir);
-  TF_Status *status = TF_NewStatus();
-  TF_SessionRun(m->session, NULL, &filename, &feed, 1, &save, &fetched, 1, NULL, 0, NULL, status);
+  pthread_mutex_lock(&m->saving);
+  char dir[4096], tmp_name[128], tmp_prefix[4096];
+  snprintf(tmp_name, sizeof tmp_name, ".tmp-variables-%ld-%lx-%u", (long)getpid(), (unsigned long)(uintptr_t)m,
+           m->saves++);
   tfkg_code code = TFKG_OK;
-  if (TF_GetCode(status) != TF_OK) code = fail_tf(err, status, "saving variables");
-  TF_DeleteStatus(status);
-  delete_string_scalar(feed);
-  if (fetched) TF_DeleteTensor(fetched);
-  if (code == TFKG_OK) code = install_checkpoint(dir, tmp_name, err);
-  remove_files(dir, tmp_name);
+  TF_Tensor *feed = NULL, *fetched = NULL;
+  if (snprintf(dir, sizeof dir, "%s/variables", m->dir) >= (int)sizeof dir ||
+      !join(tmp_prefix, sizeof tmp_prefix, dir, tmp_name))
+    code = fail(err, TFKG_ERR_ARGUMENT, "tfkg_save: model path '%s' is too long", m->dir);
+  else if (!(feed = string_scalar(tmp_prefix)))
+    code = fail(err, TFKG_ERR_MEMORY, "out of memory saving '%s'", m->dir);
+  if (code == TFKG_OK) {
+    TF_Status *status = TF_NewStatus();
+    pthread_rwlock_rdlock(&m->variables); /* no train step halfway through what is written */
+    TF_SessionRun(m->session, NULL, &filename, &feed, 1, &save, &fetched, 1, NULL, 0, NULL, status);
+    pthread_rwlock_unlock(&m->variables);
+    if (TF_GetCode(status) != TF_OK) code = fail_tf(err, status, "saving variables");
+    TF_DeleteStatus(status);
+    delete_string_scalar(feed);
+    if (fetched) TF_DeleteTensor(fetched);
+    if (code == TFKG_OK) code = install_checkpoint(dir, tmp_name, err);
+    remove_files(dir, tmp_name);
+  }
+  pthread_mutex_unlock(&m->saving);
   if (code == TFKG_OK) ok(err);
   return code;
 }

@@ -25,8 +25,16 @@
  *   must equal rows * (product of the other dims) * dtype size, or the call fails with
  *   TFKG_ERR_ARGUMENT. Sizes the signature fixes are checked before anything runs, so a failed
  *   call changes nothing.
- * - A model handle is not safe for concurrent use from several threads; use one handle per thread
- *   or a lock. Different handles are independent.
+ * - Threads: one handle serves any number of threads. tfkg_run, tfkg_predict, tfkg_train_step,
+ *   tfkg_save and the signature/size/name queries may be called at the same time from several
+ *   threads on the same handle. Runs of every signature but "train" (predict, evaluate) execute in
+ *   parallel; a "train" run (tfkg_train_step, or tfkg_run on "train") waits for the runs in progress
+ *   and runs alone, so a prediction sees the variables before or after a step, never halfway. Saves
+ *   run one at a time, in parallel with predictions but never with a train step. Waiting train steps
+ *   go before new predictions. Each call must have its own tfkg_error (or NULL) and its own buffers.
+ *   tfkg_model_load may run in several threads at once (each gets its own handle). Only
+ *   tfkg_model_free must not overlap any other call on the same handle: free it after every thread
+ *   using it has returned. Different handles are independent.
  */
 #ifndef TFKG_H
 #define TFKG_H

@@ -62,12 +62,12 @@ def cflags() -> list[str]:
     include, _, _ = locate()
     if not (include / "tensorflow" / "c" / "c_api.h").exists():
         raise LibraryNotFound(f"{include}/tensorflow/c/c_api.h is missing")
-    return [f"-I{include}"]
+    return [f"-I{include}", "-pthread"]  # csrc/tfkg.c locks with pthreads
 
 
 def libs() -> list[str]:
     _, lib_dir, names = locate()
-    return [f"-L{lib_dir}", *(f"-l:{name}" for name in names), f"-Wl,-rpath,{lib_dir}"]
+    return [f"-L{lib_dir}", *(f"-l:{name}" for name in names), f"-Wl,-rpath,{lib_dir}", "-pthread"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,12 +2,20 @@
 
 Per step the loop does only numpy slicing and one prepared session call; everything else (dtype and
 shape checks, class weights, label range checks) happens once per ``fit``/``evaluate``/``predict``.
+
+Threads: ``predict``, ``predict_on_batch``, ``__call__`` on arrays, ``get_weights`` and ``set_weights`` may
+be called from any number of threads at once, also while another thread trains; a prediction sees the
+weights before or after a train step, never halfway (the runtime's readers-writer lock). ``compile``,
+``fit``, ``evaluate``, ``train_on_batch``, ``test_on_batch`` and the saving calls change shared state
+(metrics, callbacks, the optimizer) and serialize themselves on the model's lock: one at a time per model.
 """
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import os
+import threading
 import time
 import warnings
 import weakref
@@ -18,9 +26,20 @@ import numpy as np
 from ..layers import base as layer_base
 from ..layers.base import InputLayer, KerasTensor, Layer, Node, flatten, map_structure
 from ..callbacks.progbar import Progbar
+from ..graph import Tensor
 from ..runtime import dtypes, errors
 from . import data as data_mod
 from .runtime import ModelRuntime, TrainSpec, current_strategy
+
+
+def _serialized(method: Callable) -> Callable:
+    """Runs ``method`` holding the model's lock (reentrant: fit's validation pass and callbacks may
+    call evaluate or save on the same model)."""
+    @functools.wraps(method)
+    def locked(self: "Model", *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return locked
 
 
 class Model(Layer):
@@ -29,6 +48,8 @@ class Model(Layer):
     def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None,
                  trainable: bool = True, **kwargs: Any):
         self._layers: list[Layer] = []
+        self._lock = threading.RLock()
+        self._closed = False
         super().__init__(name=name or layer_base.unique_name(
             "sequential" if type(self).__name__ == "Sequential" else "functional"), trainable=trainable, **kwargs)
         self._runtime: ModelRuntime | None = None
@@ -203,13 +224,32 @@ class Model(Layer):
             raise ValueError(f"model {self.name!r} has no inputs yet: give it an Input or an input_shape")
 
     def _ensure_runtime(self, spec: TrainSpec | None = None) -> ModelRuntime:
-        self._ensure_built()
         runtime = self._runtime
-        if runtime is None or (spec is not None and runtime.spec is not spec):
-            runtime = self._rebuild(spec if spec is not None else self._spec)
-        elif any(w.runtime is not runtime for w in self.weights):
-            self._adopt_weights(runtime)
-        return runtime
+        if (runtime is not None and (spec is None or runtime.spec is spec)
+                and all(w.runtime is runtime for w in self.weights)):
+            return runtime  # the common case takes no lock: predictions from many threads
+        with self._lock:
+            if self._closed:
+                raise errors.FailedPreconditionError(f"model {self.name!r} is closed")
+            self._ensure_built()
+            runtime = self._runtime
+            if runtime is None or (spec is not None and runtime.spec is not spec):
+                runtime = self._rebuild(spec if spec is not None else self._spec)
+            elif any(w.runtime is not runtime for w in self.weights):
+                self._adopt_weights(runtime)
+            if self._closed:  # close() ran while this runtime was being built
+                runtime.close()
+                raise errors.FailedPreconditionError(f"model {self.name!r} is closed")
+            return runtime
+
+    def close(self) -> None:
+        """Frees the model's TensorFlow session (its weights with it). Calls running in other threads end
+        with ``FailedPreconditionError`` or ``CancelledError``; later calls raise ``FailedPreconditionError``.
+        Does not wait for the model's lock, so it also stops a ``fit`` running in another thread."""
+        self._closed = True
+        runtime = self._runtime
+        if runtime is not None:
+            runtime.close()
 
     def _rebuild(self, spec: TrainSpec | None) -> ModelRuntime:
         old = self._runtime
@@ -237,6 +277,7 @@ class Model(Layer):
             w.runtime, w.pending = runtime, None
 
     # -- compile ------------------------------------------------------------------------------------------
+    @_serialized
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None, metrics: Any = None,
                 weighted_metrics: Any = None, run_eagerly: bool = False, steps_per_execution: int = 1,
                 jit_compile: Any = "auto", auto_scale_loss: bool = True) -> None:
@@ -398,6 +439,7 @@ class Model(Layer):
         return convert
 
     # -- training loop -----------------------------------------------------------------------------------------
+    @_serialized
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
             verbose: Any = "auto", callbacks: Sequence[Any] | None = None, validation_split: float = 0.0,
             validation_data: Any = None, shuffle: bool = True, class_weight: dict[int, float] | None = None,
@@ -548,6 +590,7 @@ class Model(Layer):
         hooks.call("on_test_end", logs)
         return logs
 
+    @_serialized
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: Any = "auto",
                  sample_weight: Any = None, steps: int | None = None, callbacks: Sequence[Any] | None = None,
                  return_dict: bool = False) -> Any:
@@ -601,10 +644,12 @@ class Model(Layer):
             return list(outputs)
         return outputs[0]
 
+    @_serialized
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: Any = None,
                        return_dict: bool = False) -> Any:
         return self._on_batch(x, y, sample_weight, class_weight, return_dict, train=True)
 
+    @_serialized
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
         return self._on_batch(x, y, sample_weight, None, return_dict, train=False)
 
@@ -619,8 +664,22 @@ class Model(Layer):
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """On KerasTensors or graph Tensors: the model as a layer. On arrays: its predictions (as
+        ``predict_on_batch``), the inference pass only."""
+        flat = flatten((args, kwargs))
+        if flat and not any(isinstance(t, (KerasTensor, Tensor)) for t in flat):
+            if kwargs.pop("training", None):
+                raise ValueError("calling a model on arrays runs its inference pass; use train_on_batch "
+                                 "to run the training pass")
+            if kwargs.pop("mask", None) is not None or len(args) != 1 or kwargs:
+                raise TypeError("a model called on arrays takes one argument: its inputs")
+            return self.predict_on_batch(args[0])
+        return super().__call__(*args, **kwargs)
+
     def predict_on_batch(self, x: Any) -> Any:
-        return self._structure_outputs(self._ensure_runtime().predict_fn(*self._x_arrays(x)))
+        arrays = self._x_arrays(x)  # first: a Sequential without an Input builds from them
+        return self._structure_outputs(self._ensure_runtime().predict_fn(*arrays))
 
     # -- saving (tfkg_graph.saving does the work) -------------------------------------------------------------
     def save(self, filepath: str, overwrite: bool = True, processors: Any = None) -> str:
@@ -647,12 +706,15 @@ class Model(Layer):
         (print_fn or print)(summary_text(self, line_length or 80))
 
     # -- saving (tfkg_graph.saving does the work) -------------------------------------------------------------
+    @_serialized
     def save(self, filepath: str, processors: Any = None) -> str:
         from ..saving import model_io; return model_io.save_model(self, filepath, processors)
 
+    @_serialized
     def save_weights(self, filepath: str) -> str:
         from ..saving import model_io; return model_io.save_weights(self, filepath)
 
+    @_serialized
     def load_weights(self, filepath: str, skip_mismatch: bool = False) -> None:
         from ..saving import model_io; model_io.load_weights(self, filepath, skip_mismatch)
 

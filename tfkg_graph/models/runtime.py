@@ -6,6 +6,10 @@ variables), the loss (``loss/``), gradients from our registry (``gradients/``), 
 (``optimizer/``), BatchNorm moving-stat updates and weight constraints grouped into one ``train``
 target, metric inputs (``metrics/``), per-variable read/assign ops and ``init``. A train step is then
 one ``TF_SessionRun``: feeds inputs, targets and sample weights; fetches the loss and metric inputs.
+
+Runs that change variables (a train step, writing weights) hold ``lock`` for writing, runs that read them
+(predict, evaluate, reading weights) for reading: predictions run side by side and never see a step
+half applied.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from ..losses import apply_mask
 from ..metrics.base import MeanMetricWrapper
 from .data import step_shape
 from ..runtime import Session, SessionConfig, dtypes
+from ..runtime.rwlock import Guarded, ReadWriteLock
 
 # Up to this many parameters ops run in the caller's thread (intra 1, inter -1): no pool hand-offs, the
 # fastest setting for small models. Above it TF's own pools (0/0) get the large matmuls. Measured on the
@@ -112,12 +117,15 @@ class ModelRuntime:
                 config.graph_rewrites = "off" if _has_unrolled_layers(model.layers) else "one_pass"
         self.session = strategy.open_session(g, config) if strategy else Session(g, config=config)
         self.session.run(targets=[self.init.name])
-        self.predict_fn = self.session.make_callable([t.name for t in self.inputs], [t.name for t in self.outputs])
+        self.lock = ReadWriteLock()
+        self.predict_fn = Guarded(self.session.make_callable([t.name for t in self.inputs],
+                                                             [t.name for t in self.outputs]), self.lock, False)
         if spec is not None:
             feeds = [t.name for t in self.inputs + self.targets + self.sample_weights]
-            self.train_fn = self.session.make_callable(feeds, [t.name for t in self.train_step.fetches()],
-                                                       [self.train_op.name])
-            self.test_fn = self.session.make_callable(feeds, [t.name for t in self.test_step.fetches()])
+            self.train_fn = Guarded(self.session.make_callable(feeds, [t.name for t in self.train_step.fetches()],
+                                                               [self.train_op.name]), self.lock, True)
+            self.test_fn = Guarded(self.session.make_callable(feeds, [t.name for t in self.test_step.fetches()]),
+                                   self.lock, False)
             if hasattr(spec.optimizer, "attach"):
                 spec.optimizer.attach(self.session)
             self.write_pending_optimizer_state()
@@ -225,14 +233,14 @@ class ModelRuntime:
     def read_variables(self, names: Sequence[str]) -> list[np.ndarray]:
         if not names:
             return []
-        return self.session.run([self._reads[n].name for n in names])
+        return Guarded(self.session.run, self.lock, False)([self._reads[n].name for n in names])
 
     def write_variables(self, values: dict[str, np.ndarray]) -> None:
         if not values:
             return
         feeds = [self._assigns[n][0].name for n in values]
         targets = [self._assigns[n][1].name for n in values]
-        self.session.make_callable(feeds, [], targets)(*values.values())
+        Guarded(self.session.make_callable(feeds, [], targets), self.lock, True)(*values.values())
 
     # -- optimizer state ------------------------------------------------------------------------------
     def _built_optimizer(self) -> Any:

@@ -72,7 +72,8 @@ class Sequential(Model):
             if isinstance(first, dict) and len(first) == 1:
                 first = next(iter(first.values()))
             first = np.asarray(first)
-            self.build((None, *first.shape[1:]))
+            with self._lock:  # two threads' first calls build it once
+                self.build((None, *first.shape[1:]))
         super()._ensure_built(x)
 
     def get_config(self) -> dict[str, Any]:

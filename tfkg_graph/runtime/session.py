@@ -1,7 +1,14 @@
-"""Sessions over the TF C API: import a GraphDef, run it, prepare cheap repeated steps."""
+"""Sessions over the TF C API: import a GraphDef, run it, prepare cheap repeated steps.
+
+Thread safety: ``TF_SessionRun`` is thread-safe, but the TF_Tensor arrays and the TF_Status handed to it
+are not shareable between concurrent calls. So every call here uses its own (a prepared callable keeps a
+free list of them), and a session counts the runs inside it: ``close()`` cancels them, waits for them to
+return (they raise ``CancelledError`` or ``FailedPreconditionError``), and only then frees the C session.
+"""
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -168,8 +175,10 @@ class Session:
             _ptr = L.TF_NewSession(self.graph.ptr, _session_options(target, self.config), status.ptr)
             status.check("creating session")
         self._ptr = _ptr
-        self._status = errors.Status(L, ffi)
         self._specs: dict[str, FeedSpec] = {}
+        self._runs = 0  # runs inside TF_SessionRun now; close() waits for them
+        self._closing = False
+        self._state = threading.Condition(threading.Lock())
 
     @classmethod
     def from_saved_model(cls, export_dir: str, tags: Sequence[str] = ("serve",),
@@ -210,8 +219,12 @@ class Session:
 
     def list_devices(self) -> list[Device]:
         L = lib()
-        status = self._status
-        devices = ffi.gc(L.TF_SessionListDevices(self._ptr, status.ptr), L.TF_DeleteDeviceList)
+        status = errors.Status(L, ffi)
+        ptr = self.enter_run()
+        try:
+            devices = ffi.gc(L.TF_SessionListDevices(ptr, status.ptr), L.TF_DeleteDeviceList)
+        finally:
+            self.exit_run()
         status.check("listing devices")
         out = []
         for i in range(L.TF_DeviceListCount(devices)):
@@ -221,14 +234,44 @@ class Session:
         status.check("listing devices")
         return out
 
+    @property
+    def closed(self) -> bool:
+        return self._ptr is None or self._closing
+
+    def enter_run(self) -> Any:
+        """Counts a run in and returns the C session; raises if the session is closed or closing."""
+        with self._state:
+            if self._ptr is None or self._closing:
+                raise errors.FailedPreconditionError("the session is closed")
+            self._runs += 1
+            return self._ptr
+
+    def exit_run(self) -> None:
+        with self._state:
+            self._runs -= 1
+            if self._closing and not self._runs:
+                self._state.notify_all()
+
     def close(self) -> None:
-        if self._ptr is not None:
-            L = lib()
-            status = errors.Status(L, ffi)
-            L.TF_CloseSession(self._ptr, status.ptr)
-            L.TF_DeleteSession(self._ptr, status.ptr)
+        """Cancels runs in progress, waits for them to return, then frees the session. Safe to call from
+        any thread, more than once; a second caller waits until the session is freed."""
+        with self._state:
+            if self._ptr is None:
+                return
+            if self._closing:
+                self._state.wait_for(lambda: self._ptr is None)
+                return
+            self._closing = True
+            ptr = self._ptr
+        L = lib()
+        status = errors.Status(L, ffi)
+        L.TF_CloseSession(ptr, status.ptr)  # cancels running steps: they return with an error
+        with self._state:
+            self._state.wait_for(lambda: not self._runs)
+            L.TF_DeleteSession(ptr, status.ptr)
             self._ptr = None
-            status.check("closing session")
+            self._state.notify_all()
+        status.check("closing session")
 
     def __enter__(self) -> "Session":
         return self
@@ -238,7 +281,8 @@ class Session:
 
     def __del__(self) -> None:
         try:
-            self.close()
+            if getattr(self, "_state", None) is not None:
+                self.close()
         except Exception:  # noqa: BLE001 - never raise from a finaliser
             pass
 
@@ -347,18 +391,27 @@ class Callable:
         self._feeds = ffi.new("TF_Output[]", [graph.output(n) for n in feeds] or 1)
         self._fetches = ffi.new("TF_Output[]", [graph.output(n) for n in fetches] or 1)
         self._targets = ffi.new("TF_Operation*[]", [graph.operation(split_name(n)[0]) for n in targets] or 1)
-        self._inputs = ffi.new("TF_Tensor*[]", max(len(feeds), 1))
-        self._outputs = ffi.new("TF_Tensor*[]", max(len(fetches), 1))
         self._counts = (len(feeds), len(fetches), len(targets))
         self._fetch_info = [_Fetch(session.spec(n)) for n in fetches]
         self.fetch_names = fetches
+        self._spare: list[tuple[Any, Any, errors.Status]] = []  # per-call buffers, reused; pop/append are atomic
+
+    def _buffers(self) -> tuple[Any, Any, errors.Status]:
+        """A TF_Tensor* array for the feeds, one for the fetches and a TF_Status, used by one call at a time."""
+        try:
+            return self._spare.pop()
+        except IndexError:
+            n_in, n_out, _ = self._counts
+            return (ffi.new("TF_Tensor*[]", max(n_in, 1)), ffi.new("TF_Tensor*[]", max(n_out, 1)),
+                    errors.Status(lib(), ffi))
 
     def __call__(self, *values: Any) -> list[np.ndarray]:
         n_in, n_out, n_targets = self._counts
         if len(values) != n_in:
             raise TypeError(f"expected {n_in} feed value(s), got {len(values)}")
         L = lib()
-        inputs, outputs = self._inputs, self._outputs
+        buffers = self._buffers()
+        inputs, outputs, status = buffers
         made = 0
         try:
             for feed, value in zip(self._feed_info, values):
@@ -372,12 +425,13 @@ class Callable:
                         ffi.memmove(L.TF_TensorData(t), value, value.nbytes)
                     inputs[made] = t
                 made += 1
-            ptr = self.session._ptr
-            if ptr is None:
-                raise errors.FailedPreconditionError("the session is closed")
-            status = self.session._status
-            L.TF_SessionRun(ptr, ffi.NULL, self._feeds, inputs, n_in, self._fetches, outputs, n_out,
-                            self._targets, n_targets, ffi.NULL, status.ptr)
+            session = self.session
+            ptr = session.enter_run()
+            try:
+                L.TF_SessionRun(ptr, ffi.NULL, self._feeds, inputs, n_in, self._fetches, outputs, n_out,
+                                self._targets, n_targets, ffi.NULL, status.ptr)
+            finally:
+                session.exit_run()
             if L.TF_GetCode(status.ptr):
                 status.check()
             # read before the feeds are freed: a fetch may share a fed string tensor's buffer
@@ -385,3 +439,4 @@ class Callable:
         finally:
             for i in range(made):
                 L.TF_DeleteTensor(inputs[i])
+            self._spare.append(buffers)
