@@ -217,7 +217,10 @@ def load_session(export_dir: str, tags: Sequence[str] = ("serve",), safe: bool =
 
 
 class SavedModelPredictor:
-    """Inference over any SavedModel signature: ``predictor(**inputs) -> dict`` or ``predict(x)``."""
+    """Inference over any SavedModel signature: ``predictor(**inputs) -> dict`` or ``predict(x)``.
+
+    Safe to call from any number of threads at once (runs overlap inside TensorFlow); ``close()`` ends
+    calls in progress with ``CancelledError``/``FailedPreconditionError`` and frees the session."""
 
     def __init__(self, export_dir: str, signature: str = SERVING, tags: Sequence[str] = ("serve",),
                  safe: bool = True, allow_ops: Iterable[str] = (), config: SessionConfig | None = None):
@@ -238,6 +241,9 @@ class SavedModelPredictor:
             raise ValueError(f"signature inputs are {self.input_names}; missing {sorted(missing)}, "
                              f"unknown {sorted(unknown)}")
         return dict(zip(self.output_names, self._run(*(inputs[k] for k in self.input_names))))
+
+    def close(self) -> None:
+        self.session.close()
 
     def predict(self, x: Any) -> Any:
         """Keras-style: an array (one input), a list (in input-name order) or a dict; one output
