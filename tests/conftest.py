@@ -11,9 +11,12 @@ import pytest
 from tfkg_graph.runtime import Session, SessionConfig
 from tfkg_graph.runtime import protos as _protos
 
-# TF's thread pools are process-wide and take the first session's settings. Fix them here, before any
-# test (ours or the Keras/TF oracle side) creates one, so parallel float reductions cannot change the
-# summation order with the order tests happen to run in: parity tests compare at 1e-5.
+# TF's thread pools are process-wide and take the first session's settings when TF_OVERRIDE_GLOBAL_THREADPOOL
+# is 0 (the runtime sets it to 1 by default: each session's own pool; tests/test_thread_policy.py checks
+# that in child processes). Share one one-thread pool here, fixed before any test (ours or the Keras/TF
+# oracle side) creates one, so parallel float reductions cannot change the summation order with the
+# order tests happen to run in: parity tests compare at 1e-5.
+os.environ["TF_OVERRIDE_GLOBAL_THREADPOOL"] = "0"
 Session(_protos.GraphDef(), config=SessionConfig(intra_op_threads=1, inter_op_threads=-1)).close()
 
 

@@ -50,6 +50,7 @@ class Model(Layer):
         self._layers: list[Layer] = []
         self._lock = threading.RLock()
         self._closed = False
+        self.jit_compile = False
         super().__init__(name=name or layer_base.unique_name(
             "sequential" if type(self).__name__ == "Sequential" else "functional"), trainable=trainable, **kwargs)
         self._runtime: ModelRuntime | None = None
@@ -297,6 +298,10 @@ class Model(Layer):
             "losses": [None if l is None else losses_mod.get(l) for l in per_loss],
             "weights": weights,
         }
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}")
+        # "auto" is XLA off, as Keras 3 decides on a machine without GPUs (see docs/design.md)
+        self.jit_compile = jit_compile is True
         self._spec = None
         self._distribute_strategy = current_strategy() or self._distribute_strategy
         self.compiled = True

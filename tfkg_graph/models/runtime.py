@@ -115,6 +115,7 @@ class ModelRuntime:
                       else SessionConfig())
             if len(g.operations) > LARGE_GRAPH_OPS:
                 config.graph_rewrites = "off" if _has_unrolled_layers(model.layers) else "one_pass"
+            config.xla = bool(getattr(model, "jit_compile", False))
         self.session = strategy.open_session(g, config) if strategy else Session(g, config=config)
         self.session.run(targets=[self.init.name])
         self.lock = ReadWriteLock()

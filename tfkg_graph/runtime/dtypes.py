@@ -5,12 +5,6 @@ from typing import Any
 
 import numpy as np
 
-try:  # bfloat16 has no numpy builtin; ml_dtypes ships with TensorFlow wheels
-    import ml_dtypes
-    _BFLOAT16: Any = np.dtype(ml_dtypes.bfloat16)
-except ImportError:  # pragma: no cover - depends on the environment
-    _BFLOAT16 = None
-
 FLOAT, DOUBLE, INT32, UINT8, INT16, INT8, STRING = 1, 2, 3, 4, 5, 6, 7
 INT64, BOOL, BFLOAT16, UINT16, HALF, RESOURCE, VARIANT, UINT32, UINT64 = 9, 10, 14, 17, 19, 20, 21, 22, 23
 
@@ -23,9 +17,21 @@ _BY_NAME.update(float=FLOAT, half=HALF, double=DOUBLE, str=STRING, object=STRING
 
 _TO_NUMPY = {num: np.dtype(name) for num, name in NAMES.items()
              if name not in ("string", "resource", "variant", "bfloat16")}
-if _BFLOAT16 is not None:
-    _TO_NUMPY[BFLOAT16] = _BFLOAT16
 _FROM_NUMPY = {dt: num for num, dt in _TO_NUMPY.items()}
+
+
+def _bfloat16() -> np.dtype | None:
+    """numpy has no bfloat16; ml_dtypes (shipped with TensorFlow wheels) does, but costs ~0.5 s to
+    import, so it is loaded the first time a bfloat16 is met. None when it is not installed."""
+    if BFLOAT16 not in _TO_NUMPY:
+        try:
+            import ml_dtypes
+        except ImportError:  # pragma: no cover - depends on the environment
+            return None
+        dt = np.dtype(ml_dtypes.bfloat16)
+        _FROM_NUMPY[dt] = BFLOAT16
+        _TO_NUMPY[BFLOAT16] = dt
+    return _TO_NUMPY[BFLOAT16]
 
 FLOATING = {HALF, BFLOAT16, FLOAT, DOUBLE}
 INTEGER = {INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, UINT64}
@@ -45,6 +51,8 @@ def as_dtype(value: Any) -> int:
         raise TypeError(f"not a dtype: {value!r}") from None
     if dt.kind in "SUO":
         return STRING
+    if dt.name == "bfloat16" and dt not in _FROM_NUMPY:
+        _bfloat16()
     if dt not in _FROM_NUMPY:
         raise TypeError(f"numpy dtype {dt} has no TensorFlow equivalent")
     return _FROM_NUMPY[dt]
@@ -53,6 +61,8 @@ def as_dtype(value: Any) -> int:
 def to_numpy(dtype: int) -> np.dtype:
     if dtype == STRING:
         return np.dtype(object)
+    if dtype == BFLOAT16:
+        _bfloat16()
     if dtype not in _TO_NUMPY:
         raise TypeError(f"{name(dtype)} tensors have no numpy form")
     return _TO_NUMPY[dtype]

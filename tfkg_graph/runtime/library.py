@@ -158,6 +158,11 @@ def lib() -> Any:
     global _lib
     if _lib is None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if os.environ.get(ENV_VERBOSE) else "2")
+        # Each session gets the intra-op pool its own config asks for, instead of every session sharing
+        # the pool sized by the first one: a small model (one thread) built first no longer slows a
+        # large model built later. TF reads this once, when it creates its first CPU device; set it to
+        # 0 before the first session to share one process-wide pool. docs/design.md, "Thread pools".
+        os.environ.setdefault("TF_OVERRIDE_GLOBAL_THREADPOOL", "1")
         path = library_path()
         with _quiet_stderr():
             _lib = ffi.dlopen(str(path), ffi.RTLD_NOW | ffi.RTLD_NODELETE)

@@ -29,6 +29,8 @@ class SessionConfig:
     ``graph_rewrites`` sets TF's graph optimizer (grappler), which runs once when a step is first run:
     ``"default"`` (two passes), ``"one_pass"``, or ``"off"``. Models choose for themselves: see
     ``models.runtime.LARGE_GRAPH_OPS`` for the policy and what it was measured with.
+    ``xla=True`` compiles the graph's clusters with XLA (TF's auto-clustering, CPU included), as
+    ``compile(jit_compile=True)`` asks.
     """
 
     intra_op_threads: int = 0
@@ -40,6 +42,7 @@ class SessionConfig:
     log_device_placement: bool = False
     per_session_threads: bool = False
     graph_rewrites: str = "default"
+    xla: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_proto(self) -> Any:
@@ -53,6 +56,9 @@ class SessionConfig:
         config.gpu_options.allow_growth = self.gpu_memory_growth
         if self.visible_gpus:
             config.gpu_options.visible_device_list = self.visible_gpus
+        if self.xla:
+            config.graph_options.optimizer_options.global_jit_level = protos.OptimizerOptions.ON_2
+            config.graph_options.optimizer_options.cpu_global_jit = True
         rewrites = config.graph_options.rewrite_options
         if self.graph_rewrites == "one_pass":
             rewrites.meta_optimizer_iterations = protos.RewriterConfig.ONE

@@ -100,7 +100,7 @@ def _compile_config(model: Any) -> dict[str, Any] | None:
     from .. import optimizers
     return {"optimizer": optimizers.serialize(compiled["optimizer"]), "loss": compiled["loss"],
             "loss_weights": compiled["loss_weights"], "metrics": compiled["metrics"],
-            "weighted_metrics": compiled["weighted_metrics"]}
+            "weighted_metrics": compiled["weighted_metrics"], "jit_compile": model.jit_compile}
 
 
 def _signatures(model: Any, runtime: Any) -> dict[str, Signature]:
