@@ -14,7 +14,7 @@ import uuid
 import zipfile
 from typing import Any
 
-from .keras_config import keras_model_config, model_from_keras_config
+from .keras_config import UnsupportedKerasConfig, keras_model_config, model_from_keras_config, strip_inert_options
 from .keras_h5 import KerasWeightsError, export_keras_weights, import_keras_weights
 
 CONFIG_FILE = "config.json"
@@ -43,15 +43,44 @@ def read_archive_config(filepath: str) -> dict[str, Any]:
         raise KerasWeightsError(f"{filepath!r} is not a .keras archive (not a zip file)") from None
 
 
+def _compile_objects(value: Any, deserialize: Any) -> Any:
+    """Keras' serialized loss/metric dicts inside a compile setting -> our objects (names stay names)."""
+    if isinstance(value, dict) and "class_name" in value and "config" in value:
+        entry, problems = strip_inert_options(value)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return deserialize(entry)
+    if isinstance(value, dict):
+        return {k: _compile_objects(v, deserialize) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_compile_objects(v, deserialize) for v in value]
+    return value
+
+
+def compile_arguments(compile_config: dict[str, Any]) -> dict[str, Any]:
+    """``compile()`` keyword arguments from Keras' ``compile_config``; an unknown loss, metric or
+    optimizer (or option of one) raises UnsupportedKerasConfig naming it."""
+    from .. import losses, metrics, optimizers
+    try:
+        return {"optimizer": _compile_objects(compile_config.get("optimizer") or "rmsprop", optimizers.get),
+                "loss": _compile_objects(compile_config.get("loss"), losses.get),
+                "loss_weights": compile_config.get("loss_weights"),
+                "metrics": _compile_objects(compile_config.get("metrics"), metrics.get),
+                "weighted_metrics": _compile_objects(compile_config.get("weighted_metrics"), metrics.get)}
+    except (TypeError, ValueError) as e:
+        raise UnsupportedKerasConfig(f"cannot compile this Keras model as saved: {e} (load it with "
+                                     "compile=False and compile it yourself)") from None
+
+
 def load_keras_archive(filepath: str, custom_objects: dict[str, Any] | None = None, compile: bool = True) -> Any:
     """Our model from a Keras 3 ``.keras`` file: architecture, weights, and (``compile=True``) the loss,
     metrics and optimizer with its schedule and state."""
     config = read_archive_config(filepath)
+    compile_config = config.get("compile_config") if compile else None
+    arguments = compile_arguments(compile_config) if compile_config else None  # fails before building
     model = model_from_keras_config(config, custom_objects)
-    compile_config = config.get("compile_config")
-    if compile and compile_config:
-        model.compile(**{k: compile_config.get(k) for k in
-                         ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics")})
+    if arguments is not None:
+        model.compile(**arguments)
     import_keras_weights(model, filepath)
     return model
 
@@ -63,10 +92,12 @@ def _jsonable_compile_value(value: Any) -> Any:
         return [_jsonable_compile_value(v) for v in value]
     if isinstance(value, dict):
         return {k: _jsonable_compile_value(v) for k, v in value.items()}
-    if isinstance(value, losses.Loss):
-        return {**losses.serialize(value), "module": "keras.losses", "registered_name": None}
-    if isinstance(value, metrics.Metric):
-        return {**metrics.serialize(value), "module": "keras.metrics", "registered_name": None}
+    for kind, module in ((losses.Loss, losses), (metrics.Metric, metrics)):
+        if isinstance(value, kind):  # options left unset are left out: Keras' classes lack some of ours
+            entry = module.serialize(value)
+            config = {k: v for k, v in entry["config"].items() if v is not None}
+            return {**entry, "config": config, "module": f"keras.{module.__name__.rpartition('.')[2]}",
+                    "registered_name": None}
     if callable(value):
         return getattr(value, "__name__", str(value))
     return value

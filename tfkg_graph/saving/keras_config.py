@@ -68,7 +68,7 @@ def _accepted_options(cls: type) -> set[str] | None:
             break
     if issubclass(cls, Layer) and cls.from_config.__func__ is not Layer.from_config.__func__:
         return None
-    return names | _LAYER_KWARGS if issubclass(cls, Layer) else None
+    return names | _LAYER_KWARGS if issubclass(cls, Layer) else names
 
 
 def _inert(key: str, config: dict[str, Any]) -> bool:
@@ -172,25 +172,35 @@ class _Reader:
 
     def object(self, entry: dict[str, Any], where: str) -> dict[str, Any]:
         """An initializer/regularizer/constraint dict with the options our class lacks dropped when inert."""
-        cls = next((table[entry["class_name"]] for _, table in _object_tables()
-                    if entry["class_name"] in table), None)
-        if cls is None:
-            return entry  # the layer's constructor names what it cannot resolve
-        config = dict(entry.get("config") or {})
-        accepted = _accepted_options(cls)
-        original = dict(config)
-        for key in [k for k in config if accepted is not None and k not in accepted]:
-            if _inert(key, original):
-                del config[key]
-            else:
-                self.problems.append(f"{where}: {entry['class_name']} option {key}={config[key]!r} is not supported")
-        return {**entry, "config": config}
+        entry, problems = strip_inert_options(entry)
+        self.problems += [f"{where}: {p}" for p in problems]
+        return entry
 
     def node(self, node: Any, label: str) -> dict[str, Any]:
         if not isinstance(node, dict):  # Keras 2's [[name, node, tensor, kwargs], ...]
             self.problems.append(f"layer {label}: Keras 2 style inbound nodes are not supported")
             return {"args": [], "kwargs": {}}
         return {"args": _tensor_refs(node.get("args", [])), "kwargs": _tensor_refs(node.get("kwargs", {}))}
+
+
+def strip_inert_options(entry: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """A serialized object (initializer, loss, metric, optimizer, schedule: nested ones too) without the
+    options our class lacks that are inert; the others as problems. Unknown classes pass unchanged
+    (their deserializer names them)."""
+    cls = next((table[entry["class_name"]] for _, table in _object_tables() if entry["class_name"] in table), None)
+    config, problems = dict(entry.get("config") or {}), []
+    for key, value in config.items():
+        if isinstance(value, dict) and "class_name" in value:
+            config[key], inner = strip_inert_options(value)
+            problems += inner
+    accepted = _accepted_options(cls) if cls is not None else None
+    original = dict(config)
+    for key in [k for k in config if accepted is not None and k not in accepted]:
+        if _inert(key, original):
+            del config[key]
+        else:
+            problems.append(f"{entry['class_name']} option {key}={config[key]!r} is not supported")
+    return {**entry, "config": config}, problems
 
 
 def _refers_to(value: Any, names: set[str]) -> bool:
@@ -309,4 +319,4 @@ def _functional_config(model: Any, tables: list) -> dict[str, Any]:
     return {**config, "layers": layers}
 
 
-__all__ = ["UnsupportedKerasConfig", "model_from_keras_config", "keras_model_config", "MODEL_CLASSES"]
+__all__ = ["UnsupportedKerasConfig", "model_from_keras_config", "strip_inert_options", "keras_model_config", "MODEL_CLASSES"]
