@@ -23,6 +23,8 @@ _MASK_OPS = {"NotEqual", "Any", "All", "LogicalOr", "LogicalAnd", "ExpandDims", 
              "Concatenate", "Cast"}
 _SAME_AS_DEFAULT = {("MultiHeadAttention", "attention_axes"): [1]}  # Keras stores the built 3-D default
 _KERAS_LACKS = {"SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",)}  # their __init__s
+_INERT_UNLESS = {"renorm_momentum": "renorm", "renorm_clipping": "renorm"}  # option -> the switch it needs
+_ONLY_VALUE = {"data_format": "channels_last"}  # what our layers always do
 
 
 class UnsupportedKerasConfig(ValueError):
@@ -80,10 +82,6 @@ def _inert(key: str, config: dict[str, Any]) -> bool:
     if key in _ONLY_VALUE:
         return value == _ONLY_VALUE[key]
     return key in _INERT_UNLESS and not config.get(_INERT_UNLESS[key])
-
-
-_INERT_UNLESS = {"renorm_momentum": "renorm", "renorm_clipping": "renorm"}
-_ONLY_VALUE = {"data_format": "channels_last"}  # what our layers always do
 
 
 class _Reader:
@@ -187,7 +185,8 @@ def strip_inert_options(entry: dict[str, Any]) -> tuple[dict[str, Any], list[str
     """A serialized object (initializer, loss, metric, optimizer, schedule: nested ones too) without the
     options our class lacks that are inert; the others as problems. Unknown classes pass unchanged
     (their deserializer names them)."""
-    cls = next((table[entry["class_name"]] for _, table in _object_tables() if entry["class_name"] in table), None)
+    name = entry["class_name"]
+    cls = next((table[name] for _, table in _object_tables() if name in table), None)
     config, problems = dict(entry.get("config") or {}), []
     for key, value in config.items():
         if isinstance(value, dict) and "class_name" in value:
@@ -319,4 +318,5 @@ def _functional_config(model: Any, tables: list) -> dict[str, Any]:
     return {**config, "layers": layers}
 
 
-__all__ = ["UnsupportedKerasConfig", "model_from_keras_config", "strip_inert_options", "keras_model_config", "MODEL_CLASSES"]
+__all__ = ["UnsupportedKerasConfig", "model_from_keras_config", "strip_inert_options", "keras_model_config",
+           "MODEL_CLASSES"]
