@@ -210,3 +210,25 @@ def test_unsupported_compile_settings_fail_before_building(keras, tmp_path):
     with pytest.raises(UnsupportedKerasConfig, match="Poisson.*compile=False"):
         models.load_model(str(tmp_path / "poisson.keras"))
     assert models.load_model(str(tmp_path / "poisson.keras"), compile=False).optimizer is None
+
+
+def test_broken_archives_fail_clearly_and_saving_is_atomic(tmp_path):
+    layers.clear_session()
+    (tmp_path / "text.keras").write_text("not a zip")
+    with zipfile.ZipFile(tmp_path / "no_config.keras", "w") as archive:
+        archive.writestr("metadata.json", "{}")
+    with zipfile.ZipFile(tmp_path / "bad_json.keras", "w") as archive:
+        archive.writestr("config.json", "{")
+        archive.writestr("model.weights.h5", b"")
+    expected = {"text": "not a zip", "no_config": "lacks \\['config.json'", "bad_json": "not valid JSON"}
+    for name, message in expected.items():
+        with pytest.raises(ValueError, match=message):
+            models.load_model(str(tmp_path / f"{name}.keras"))
+    with pytest.raises(FileNotFoundError):
+        models.load_model(str(tmp_path / "missing.keras"))
+    model = models.Sequential([layers.Input((2,)), layers.Dense(1)])
+    target = tmp_path / "model.keras"
+    target.write_bytes(b"previous")
+    with pytest.raises(ValueError, match="processors"):
+        model.save(str(target), processors={"x": None})
+    assert target.read_bytes() == b"previous"

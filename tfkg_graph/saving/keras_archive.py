@@ -39,6 +39,8 @@ def read_archive_config(filepath: str) -> dict[str, Any]:
             if missing:
                 raise KerasWeightsError(f"{filepath!r} is not a Keras 3 model archive: it lacks {missing}")
             return json.loads(archive.read(CONFIG_FILE))
+    except json.JSONDecodeError as e:
+        raise KerasWeightsError(f"{filepath!r}: {CONFIG_FILE} is not valid JSON ({e})") from None
     except zipfile.BadZipFile:
         raise KerasWeightsError(f"{filepath!r} is not a .keras archive (not a zip file)") from None
 
