@@ -212,7 +212,7 @@ def test_unsupported_compile_settings_fail_before_building(keras, tmp_path):
     assert models.load_model(str(tmp_path / "poisson.keras"), compile=False).optimizer is None
 
 
-def test_broken_archives_fail_clearly_and_saving_is_atomic(tmp_path):
+def test_broken_archives_and_refused_saves_fail_clearly(tmp_path):
     layers.clear_session()
     (tmp_path / "text.keras").write_text("not a zip")
     with zipfile.ZipFile(tmp_path / "no_config.keras", "w") as archive:
