@@ -131,6 +131,9 @@ def test_custom_layers_come_from_custom_objects(keras, tmp_path):
     ours = models.load_model(str(tmp_path / "custom.keras"), custom_objects={"Scale": OurScale})
     data_x = RNG.standard_normal((4, 3)).astype(np.float32)
     assert_arrays_match(ours.predict(data_x, verbose=0), theirs.predict(data_x, verbose=0))
+    ours.save(str(tmp_path / "ours.keras"))
+    back = keras.models.load_model(tmp_path / "ours.keras", custom_objects={"Scale": Scale})
+    assert_arrays_match(back.predict(data_x, verbose=0), theirs.predict(data_x, verbose=0))
 
 
 def test_unsupported_layers_and_options_fail_in_one_error_before_building(keras, tmp_path):
