@@ -17,5 +17,5 @@ setup(
         "gpu": ["tensorflow[and-cuda]>=2.15"],
         "test": ["tensorflow-cpu>=2.15", "pytest>=7", "scikit-learn", "h5py", "tensorboard", "pyarrow"],
     },
-    entry_points={"console_scripts": ["tfkg-inspect=tools.inspect_graph:main"]},
+    entry_points={"console_scripts": ["tfkg-inspect=tools.inspect_graph:main", "tfkg-convert=tfkg_graph.saving.convert:main"]},
 )

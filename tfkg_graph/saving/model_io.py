@@ -14,8 +14,10 @@ from typing import Any, Iterable
 from ..graph.ops import array
 from .bundle import CheckpointError
 from .checkpoint import Saver, latest_checkpoint, read_variables, write_bundle
-from .keras_h5 import (KERAS_WEIGHTS_SUFFIX, export_keras_weights, import_keras_weights, is_keras_file,
-                       keras_operations)
+from .keras_archive import load_keras_archive, save_keras_archive
+from .keras_legacy_h5 import is_legacy_h5_model, load_legacy_h5_model
+from .keras_h5 import (KERAS_ARCHIVE_SUFFIX, KERAS_WEIGHTS_SUFFIX, export_keras_weights, import_keras_weights,
+                       is_keras_file, keras_operations)
 from .safety import check_graph_def
 from .savedmodel import SERVING, VARIABLES_PREFIX, Signature, read_saved_model, write_saved_model
 
@@ -116,14 +118,19 @@ def _signatures(model: Any, runtime: Any) -> dict[str, Signature]:
             with g.control_dependencies([runtime.train_op]):
                 train_loss = array.identity(runtime.train_step.total, name="train_loss")
             test_loss = array.identity(runtime.test_step.total, name="test_loss")
-        sigs["train"] = Signature(feeds, {"loss": train_loss}, "tensorflow/serving/regress")
-        sigs["evaluate"] = Signature(feeds, {"loss": test_loss}, "tensorflow/serving/regress")
+        sigs["train"] = Signature(feeds, {"loss": train_loss})
+        sigs["evaluate"] = Signature(feeds, {"loss": test_loss})
     return sigs
 
 
 def save_model(model: Any, export_dir: str, processors: Any = None) -> str:
     """SavedModel (tag ``serve``; signatures serving_default, and train/evaluate once trained) plus
-    ``tfkg_model.json`` (architecture + compile config), ``processors/`` and a version file."""
+    ``tfkg_model.json`` (architecture + compile config), ``processors/`` and a version file.
+    A path ending in ``.keras`` gets a Keras 3 archive instead (``keras.models.load_model`` opens it)."""
+    if os.fspath(export_dir).endswith(KERAS_ARCHIVE_SUFFIX):
+        if processors is not None:
+            raise ValueError("a .keras archive has no place for processors: save a SavedModel directory")
+        return save_keras_archive(model, export_dir)
     runtime = model.runtime
     cached = getattr(runtime, "_export", None)
     if cached is None:  # graph-side only: the live session never runs these ops
@@ -153,13 +160,18 @@ def save_model(model: Any, export_dir: str, processors: Any = None) -> str:
 
 def load_model(export_dir: str, custom_objects: dict[str, Any] | None = None, compile: bool = True,
                safe: bool = True, allow_ops: Iterable[str] = ()) -> Any:
-    """Rebuilds the model from ``tfkg_model.json``, recompiles it and restores every variable, the
-    optimizer's slots and step counter included, so ``fit`` continues where the saved run stopped.
+    """Rebuilds the model from ``tfkg_model.json`` (or a Keras 3 ``.keras`` archive, or a legacy whole-model
+    ``.h5``), recompiles it and restores every variable, the optimizer's slots and step counter included,
+    so ``fit`` continues where the saved run stopped.
 
     The stored graph is not run (the model is rebuilt), but it is what TF Serving, the C library and
     ``SavedModelPredictor`` would run from this directory, so it is checked against the op allowlist
     like theirs: a tampered ``saved_model.pb`` fails here too (``safe=False`` or ``allow_ops`` lift it)."""
     from ..models.serialization import deserialize_layer
+    if os.fspath(export_dir).endswith(KERAS_ARCHIVE_SUFFIX):
+        return load_keras_archive(export_dir, custom_objects, compile)
+    if is_legacy_h5_model(export_dir):
+        return load_legacy_h5_model(export_dir, custom_objects, compile)
     path = os.path.join(os.fspath(export_dir), MODEL_CONFIG_FILE)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{export_dir!r} has no {MODEL_CONFIG_FILE}; for a SavedModel from another "
