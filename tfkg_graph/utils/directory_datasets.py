@@ -20,7 +20,7 @@ COLOR_CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
 
 
 def index_directory(directory: str, labels: Any, formats: tuple[str, ...], class_names: Sequence[str] | None,
-                    shuffle: bool, seed: int, follow_links: bool) -> tuple[list[str], np.ndarray | None, list[str]]:
+                    shuffle: bool, seed: int, follow_links: bool) -> tuple[list[str], np.ndarray | None, list[str] | None]:
     """(file paths, int labels or None, class names) in Keras' order."""
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"directory {directory!r} does not exist")
@@ -46,7 +46,7 @@ def index_directory(directory: str, labels: Any, formats: tuple[str, ...], class
         label_array: np.ndarray | None = np.asarray(found, np.int32)
         names = list(folders)
     elif labels is None:
-        label_array, names = None, []
+        label_array, names = None, None
     else:
         if len(labels) != len(paths):
             raise ValueError(f"{len(labels)} labels given for {len(paths)} files in {directory!r}")
@@ -99,21 +99,21 @@ def _build(directory: str, labels: Any, label_mode: str | None, class_names: Seq
            subset: str | None, follow_links: bool, verbose: bool, what: str) -> Any:
     if label_mode not in ("int", "categorical", "binary", None):
         raise ValueError(f"label_mode must be 'int', 'categorical', 'binary' or None, got {label_mode!r}")
-    if labels is None:
-        label_mode = None
+    if labels is None or label_mode is None:  # no labels: every file under the directory, no class names
+        labels, label_mode = None, None
     _check_split(validation_split, subset, shuffle, seed)
     seed = int(np.random.randint(1_000_000)) if seed is None else int(seed)
     paths, label_array, names = index_directory(directory, labels, formats, class_names, shuffle, seed,
                                                 follow_links)
     if verbose:
         print(f"Found {len(paths)} files." if label_array is None
-              else f"Found {len(paths)} files belonging to {len(names)} classes.")
+              else f"Found {len(paths)} files belonging to {len(names or ())} classes.")
     if not paths:
         raise ValueError(f"no {what} files ({', '.join(formats)}) found in {directory!r}")
 
     def dataset(which: str | None) -> IndexedDataset:
         chosen, chosen_labels = _subset(paths, label_array, validation_split, which, verbose)
-        encoded = None if label_mode is None else _encode_labels(chosen_labels, label_mode, len(names))
+        encoded = None if label_mode is None else _encode_labels(chosen_labels, label_mode, len(names or ()))
 
         def fetch(idx: np.ndarray) -> Any:
             x = load([chosen[i] for i in idx])

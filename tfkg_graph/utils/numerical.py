@@ -23,11 +23,12 @@ def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
 
 
 def normalize(x: Any, axis: int = -1, order: int = 2) -> np.ndarray:
-    """``x`` divided by its ``order``-norm along ``axis`` (zero norms left as they are)."""
+    """``x`` divided by its ``order``-norm along ``axis`` (zero norms left as they are). ``axis=0`` works
+    (Keras' numpy path turns 0 into -1 and fails to broadcast)."""
     x = np.asarray(x)
     norm = np.atleast_1d(np.linalg.norm(x, order, axis))
     norm[norm == 0] = 1
-    return x / np.expand_dims(norm, axis or -1)
+    return x / np.expand_dims(norm, axis)
 
 
 def pad_sequences(sequences: Sequence[Any], maxlen: int | None = None, dtype: Any = "int32", padding: str = "pre",
