@@ -251,3 +251,13 @@ def test_import_stays_lazy():
     """)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["[]", "False", "True"]
+
+
+@pytest.mark.parametrize("name", ["add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate"])
+def test_functional_merge_helpers(name):
+    def build(ns):
+        a, b = ns.Input((3,)), ns.Input((3,))
+        return ns.Model([a, b], getattr(ns.layers, name)([ns.layers.Dense(3)(a), b]))
+    theirs, ours = both(build)
+    xs = [X[:, :3], X[:, 1:]]
+    np.testing.assert_allclose(ours.predict(xs, verbose=0), theirs.predict(xs, verbose=0), rtol=1e-5, atol=1e-6)
