@@ -40,9 +40,16 @@ def atomic_save(save: Callable[[str], Any], path: str | os.PathLike) -> list[Pat
         shutil.rmtree(staging, ignore_errors=True)
 
 
+WEIGHTS_SUFFIX = ".weights.h5"
+
+
 class ModelCheckpoint(MonitorCallback):
     """Keras' ModelCheckpoint. ``filepath`` may hold ``{epoch}`` (1-based) and log keys, e.g.
-    ``ckpt/{epoch:02d}-{val_loss:.3f}``. TFKG extra: ``keep_last`` deletes all but the newest N saves."""
+    ``ckpt/{epoch:02d}-{val_loss:.3f}``. TFKG extra: ``keep_last`` deletes all but the newest N saves.
+
+    Each save writes what the name promises: ``*.weights.h5`` Keras 3 weights (``model.save_weights``),
+    ``*.keras`` a Keras archive (``model.save``, which owns that format), any other path a SavedModel
+    directory (``model.save``) or, with ``save_weights_only``, a TF checkpoint prefix."""
 
     def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", verbose: int = 0,
                  save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
@@ -54,6 +61,12 @@ class ModelCheckpoint(MonitorCallback):
         if keep_last is not None and keep_last < 1:
             raise ValueError(f"keep_last must be >= 1, got {keep_last}")
         self.filepath, self.verbose = os.fspath(filepath), verbose
+        if save_weights_only and self.filepath.endswith(".keras"):
+            raise ValueError(f"ModelCheckpoint(save_weights_only=True) cannot write weights to {self.filepath!r}: "
+                             f"a .keras name promises a whole model; end it in {WEIGHTS_SUFFIX} for weights")
+        if self.filepath.endswith((".h5", ".hdf5")) and not self.filepath.endswith(WEIGHTS_SUFFIX):
+            raise ValueError(f"ModelCheckpoint cannot write legacy Keras 2 HDF5 ({self.filepath!r}): end the name "
+                             f"in .keras for a model or {WEIGHTS_SUFFIX} for weights")
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
         self.save_freq, self.keep_last = save_freq, keep_last
         self.saved: list[list[Path]] = []  # what each save wrote, oldest first
@@ -87,7 +100,8 @@ class ModelCheckpoint(MonitorCallback):
                 print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best} to {current}")
             self.best = current
         path = self.filepath.format(epoch=epoch + 1, batch=batch, **logs)
-        save = self.model.save_weights if self.save_weights_only else self.model.save
+        weights = self.save_weights_only or path.endswith(WEIGHTS_SUFFIX)
+        save = self.model.save_weights if weights else self.model.save
         written = atomic_save(save, path)
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {path}")

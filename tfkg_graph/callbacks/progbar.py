@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from typing import Any, TextIO
@@ -31,42 +32,126 @@ def format_duration(seconds: float) -> str:
     return f"{seconds}s"
 
 
-def format_rate(seconds_per_step: float) -> str:
-    if seconds_per_step >= 1:
-        return f"{seconds_per_step:.0f}s/step"
+def format_rate(seconds_per_step: float, unit: str = "step") -> str:
+    """`` 12ms/step``: Keras' time per unit (the leading space is part of it, as in Keras)."""
+    if seconds_per_step >= 1 or seconds_per_step == 0:
+        return f" {seconds_per_step:.0f}s/{unit}"
     if seconds_per_step >= 1e-3:
-        return f"{seconds_per_step * 1e3:.0f}ms/step"
-    return f"{seconds_per_step * 1e6:.0f}us/step"
+        return f" {seconds_per_step * 1e3:.0f}ms/{unit}"
+    return f" {seconds_per_step * 1e6:.0f}us/{unit}"
+
+
+def _eta(seconds: float) -> str:
+    if seconds > 3600:
+        return "%d:%02d:%02d" % (seconds // 3600, (seconds % 3600) // 60, seconds % 60)
+    if seconds > 60:
+        return "%d:%02d" % (seconds // 60, seconds % 60)
+    return "%ds" % seconds
+
+
+BOLD, GREEN, GRAY, RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
 
 
 class Progbar:
-    """One epoch's bar: ``12/50 ━━━━━━━━━━━━━━━━━━━━ 3s 20ms/step - loss: 0.1234`` (ETA while running,
-    elapsed time when done). verbose=1 redraws in place; verbose=2 prints only the final line."""
+    """Keras' progress bar (``keras.utils.Progbar``), printed byte for byte as Keras prints it:
+    verbose=1 redraws ``\\r 3/10 ━━━━━━━━━━━━━━━━━━━━ 1s 20ms/step - loss: 0.1234`` in place (bold count, green
+    and gray bar, at most every ``interval`` seconds); verbose=2 prints one line when done:
+    ``10/10 - 1s - 20ms/step - loss: 0.1234``.
 
-    def __init__(self, target: int | None, width: int = 20, verbose: int = 1, stream: TextIO | None = None):
-        self.target, self.width, self.verbose = target, width, verbose
-        self.stream = stream or sys.stdout
-        self.start = time.perf_counter()
-        self._last_width = 0
+    ``update(current, values)``: ``values`` is a list of ``(name, value)`` (averaged over steps unless the name is
+    in ``stateful_metrics``) or a dict of logs, shown as they are (fit's logs are already running averages)."""
 
-    def update(self, current: int, logs: Logs | None = None, finalize: bool = False) -> None:
-        elapsed = time.perf_counter() - self.start
-        per_step = elapsed / max(current, 1)
-        if self.target is None:
-            head = f"{current}/Unknown"
-        else:
-            filled = int(self.width * min(current, self.target) / max(self.target, 1))
-            digits = len(str(self.target))
-            head = f"{current:{digits}d}/{self.target} " + "━" * filled + "─" * (self.width - filled)
-        when = elapsed if finalize or self.target is None else per_step * (self.target - current)
-        line = f"{head} {format_duration(when)} {format_rate(per_step)}{format_logs(logs)}"
+    def __init__(self, target: int | None, width: int = 20, verbose: int = 1, interval: float = 0.05,
+                 stateful_metrics: Any = None, unit_name: str = "step", stream: TextIO | None = None):
+        self.target, self.width, self.verbose, self.interval = target, width, verbose, interval
+        self.stateful_metrics = set(stateful_metrics or ())
+        self.unit_name = unit_name
+        self.stream = stream
+        self._values: dict[str, list[float]] = {}
+        self._values_order: list[str] = []
+        self._seen_so_far = 0
+        self._start = time.time()
+        self._last_update = 0.0
+        self._time_after_first_step: float | None = None
+        self._prev_total_width = 0
+
+    def _accumulate(self, current: int, values: Any, finalize: bool) -> None:
+        stateful = isinstance(values, dict)
+        for key, value in (values.items() if stateful else values or []):
+            if np.ndim(value) != 0:
+                continue
+            if key not in self._values_order:
+                self._values_order.append(key)
+            value = float(value)
+            if stateful or key in self.stateful_metrics or finalize:
+                self._values[key] = [value, 1]
+            else:
+                weight = max(current - self._seen_so_far, 1)
+                total, count = self._values.get(key, [0.0, 0])
+                self._values[key] = [total + value * weight, count + weight]
+        self._seen_so_far = current
+
+    def _metrics(self, positive_only: bool) -> str:
+        text = ""
+        for key in self._values_order:
+            total, count = self._values[key]
+            average = total / max(1, count)
+            small = average <= 1e-3 if positive_only else abs(average) <= 1e-3
+            text += f" - {key}: {average:.4e}" if small else f" - {key}: {average:.4f}"
+        return text
+
+    def _step_time(self, current: int, now: float) -> float:
+        if not current:
+            return 0.0
+        if current == 1:
+            self._time_after_first_step = now
+        if self._time_after_first_step is not None and current > 1:
+            return (now - self._time_after_first_step) / (current - 1)
+        return (now - self._start) / current
+
+    def update(self, current: int, values: Any = None, finalize: bool | None = None) -> None:
+        if finalize is None:
+            finalize = self.target is not None and current >= self.target
+        self._accumulate(current, values, finalize)
+        now = time.time()
+        per_step = self._step_time(current, now)
+        stream = self.stream or sys.stdout
         if self.verbose == 1:
-            pad = " " * max(self._last_width - len(line), 0)
-            self.stream.write("\r" + line + pad + ("\n" if finalize else ""))
-            self._last_width = len(line)
-        elif finalize:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+            if now - self._last_update < self.interval and not finalize:
+                return
+            message = "\b" * self._prev_total_width + "\r"
+            if self.target is not None and self.target > 0:
+                digits = int(math.log10(self.target)) + 1
+                bar = f"{BOLD}{current:{digits}d}/{self.target}{RESET} "
+                special = 8
+                filled = int(self.width * current / self.target)
+                if filled > 0:
+                    bar += f"{GREEN}{'━' * filled}{RESET}"
+                    special += 9
+                bar += f"{GRAY}{'━' * (self.width - filled)}{RESET}"
+                special += 9
+            else:
+                bar, special = "%7d/Unknown" % current, 0
+            if self.target is not None and self.target > 0 and not finalize:
+                info = f" {BOLD}{_eta(per_step * (self.target - current))}{RESET}"
+            else:
+                info = f" {BOLD}{now - self._start:.0f}s{RESET}"
+            special += 8
+            info += format_rate(per_step, self.unit_name) + self._metrics(positive_only=False)
+            total_width = len(bar) + len(info) - special
+            message += bar + info + " " * max(self._prev_total_width - total_width, 0) + ("\n" if finalize else "")
+            stream.write(message)
+            stream.flush()
+            self._prev_total_width = total_width
+        elif self.verbose == 2 and finalize and self.target is not None and self.target > 0:
+            digits = int(math.log10(self.target)) + 1
+            line = f"{current:{digits}d}/{self.target} - {now - self._start:.0f}s -"
+            stream.write(line + format_rate(per_step, self.unit_name) + self._metrics(positive_only=True) + "\n")
+            stream.flush()
+        self._last_update = now
+
+    def add(self, n: int, values: Any = None) -> None:
+        self.update(self._seen_so_far + n, values)
 
 
 class ProgbarLogger(Callback):
@@ -101,10 +186,15 @@ class ProgbarLogger(Callback):
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         self.seen = batch + 1
         if self.progbar is not None and self.verbose == 1:
-            self.progbar.update(self.seen, logs)
+            self.progbar.update(self.seen, logs, finalize=False)
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        self._finalize(logs)
+
+    def _finalize(self, logs: Logs | None) -> None:
         if self.progbar is not None:
+            if self.progbar.target is None:  # an unsized dataset: its length is known now
+                self.progbar.target = self.seen
             self.progbar.update(self.seen, logs, finalize=True)
 
     def on_test_begin(self, logs: Logs | None = None) -> None:
@@ -117,13 +207,11 @@ class ProgbarLogger(Callback):
             return
         self.seen = batch + 1
         if self.progbar is not None and self.verbose == 1:
-            self.progbar.update(self.seen, logs)
+            self.progbar.update(self.seen, logs, finalize=False)
 
     def on_test_end(self, logs: Logs | None = None) -> None:
-        if self.in_fit:
-            return
-        if self.progbar is not None:
-            self.progbar.update(self.seen, logs, finalize=True)
+        if not self.in_fit:
+            self._finalize(logs)
 
 
 class Logger(Callback):

@@ -5,7 +5,8 @@ from .base import Input, InputLayer, KerasTensor, Layer, Weight, clear_session
 from .convolutional import Conv1D, Conv2D, Conv2DTranspose
 from .core import (Activation, Dense, Dropout, Embedding, Flatten, Identity, Lambda, Masking, Reshape,
                    SpatialDropout1D, SpatialDropout2D)
-from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
+                      maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization, LayerNormalization
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
@@ -42,4 +43,4 @@ def serialize(layer: Layer) -> dict:
 
 
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Weight", "clear_session", *LAYERS, "deserialize",
-           "serialize"]
+           "serialize", "add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract"]

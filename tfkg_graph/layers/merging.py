@@ -130,3 +130,20 @@ class Concatenate(_Merge):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+def _functional(layer_class: type) -> Any:
+    def merge(inputs: Any, **kwargs: Any) -> Any:
+        return layer_class(**kwargs)(inputs)
+    merge.__name__ = layer_class.__name__.lower()
+    merge.__doc__ = f"Keras' functional ``layers.{merge.__name__}(inputs, **kwargs)``: a {layer_class.__name__} layer called once."
+    return merge
+
+
+add, subtract, multiply = _functional(Add), _functional(Subtract), _functional(Multiply)
+average, maximum, minimum = _functional(Average), _functional(Maximum), _functional(Minimum)
+
+
+def concatenate(inputs: Any, axis: int = -1, **kwargs: Any) -> Any:
+    """Keras' functional ``layers.concatenate(inputs, axis=-1)``."""
+    return Concatenate(axis=axis, **kwargs)(inputs)

@@ -542,9 +542,11 @@ class Model(Layer):
             start += len(tensors)
         return slices
 
-    def _logs(self, tracker: "_StepTracker", runtime: ModelRuntime) -> dict[str, Any]:
+    def _logs(self, tracker: "_StepTracker", runtime: ModelRuntime, as_list: bool = False) -> Any:
         """Keras' logs: ``loss``, per-output ``<output>_loss`` and metric results (output-prefixed
-        when the model has several outputs; ``weighted_`` for a weighted metric whose name is taken)."""
+        when the model has several outputs; ``weighted_`` for a weighted metric whose name is taken),
+        keys sorted as Keras sorts them. ``as_list``: the values in the order of Keras' evaluate and
+        train_on_batch lists instead (loss, the per-output losses, the metrics in compile order)."""
         logs: dict[str, Any] = {"loss": tracker.loss()}
         names = [self.output_names[i] for i in runtime.loss_outputs]
         for name, value in zip(names, tracker.per_output()):
@@ -557,7 +559,9 @@ class Model(Layer):
                     if out + key in logs and id(metric) in runtime.spec.weighted_ids:
                         key = "weighted_" + key
                     logs[out + key] = value
-        return logs
+        if as_list:
+            return logs["loss"] if len(logs) == 1 else list(logs.values())
+        return dict(sorted(logs.items()))
 
     def _eval_data(self, data: Any, batch_size: int, steps: int | None) -> Any:
         """validation_data / evaluate input: a dataset, or (x, y[, sample_weight]) arrays."""
@@ -571,7 +575,7 @@ class Model(Layer):
         xs, ys, sws, spec = self._prepare_xy(data[0], data[1], data[2] if len(data) == 3 else None, None)
         return data_mod.ArrayEpochs(xs, ys, sws, batch_size, steps=steps), [spec]
 
-    def _evaluate_loop(self, val: Any, hooks: "_Hooks", verbose: int = 0) -> dict[str, float]:
+    def _evaluate_loop(self, val: Any, hooks: "_Hooks", verbose: int = 0, as_list: bool = False) -> Any:
         epochs, holder = val
         started = Progbar(epochs.num_batches(), verbose=verbose) if verbose else None
         hooks.call("on_test_begin", None)
@@ -591,9 +595,10 @@ class Model(Layer):
             raise ValueError("the evaluation data produced no batches")
         logs = self._logs(tracker, runtime)
         if started is not None:
+            started.target = started.target or step + 1
             started.update(step + 1, logs, finalize=True)
         hooks.call("on_test_end", logs)
-        return logs
+        return self._logs(tracker, runtime, as_list=True) if as_list else logs
 
     @_serialized
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: Any = "auto",
@@ -606,11 +611,7 @@ class Model(Layer):
         else:
             val = self._eval_data((x, y, sample_weight), batch_size or 32, steps)
         hooks = _Hooks(callbacks, self, add_history=False)
-        logs = self._evaluate_loop(val, hooks, _verbosity(verbose))
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return self._evaluate_loop(val, hooks, _verbosity(verbose), as_list=not return_dict)
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto", steps: int | None = None,
                 callbacks: Sequence[Any] | None = None) -> Any:
@@ -626,6 +627,11 @@ class Model(Layer):
         fn = self._ensure_runtime().predict_fn
         hooks = _Hooks(callbacks, self, add_history=False)
         hooks.call("on_predict_begin", None)
+        if data_mod.is_dataset(x):
+            total = len(x) if hasattr(x, "__len__") else None
+        else:
+            total = math.ceil(len(xs[0]) / bs)
+        bar = Progbar(total, verbose=_verbosity(verbose)) if _verbosity(verbose) else None
         chunks: list[list[np.ndarray]] = []
         for step, bx in enumerate(batches):
             if hooks.predict_batch:
@@ -633,6 +639,11 @@ class Model(Layer):
             chunks.append(fn(*bx))
             if hooks.predict_batch:
                 hooks.call("on_predict_batch_end", step, {"outputs": chunks[-1]})
+            if bar is not None and bar.verbose == 1:
+                bar.update(step + 1, finalize=False)
+        if bar is not None and chunks:
+            bar.target = len(chunks)
+            bar.update(len(chunks), finalize=True)
         hooks.call("on_predict_end", None)
         if not chunks:
             outputs = [np.zeros((0, *t.shape[1:]), dtypes.to_numpy(dtypes.as_dtype(t.dtype))) for t in self._outputs]
@@ -663,11 +674,7 @@ class Model(Layer):
         xs, ys, sws, spec = self._prepare_xy(x, y, sample_weight, class_weight)
         runtime, fn, slices, tracker = self._begin_pass(spec, training=train)
         tracker.update(self._run_step(fn, xs, ys, sws), len(xs[0]), slices)
-        logs = self._logs(tracker, runtime)
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return self._logs(tracker, runtime, as_list=not return_dict)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """On KerasTensors or graph Tensors: the model as a layer. On arrays: its predictions (as
@@ -746,7 +753,8 @@ class _Progress:
 
     def start_epoch(self, epoch: int, epochs: int) -> None:
         if self.verbose:
-            print(f"Epoch {epoch + 1}/{epochs}")
+            if epochs > 1:  # Keras prints no header for a single epoch
+                print(f"Epoch {epoch + 1}/{epochs}")
             self.bar = Progbar(self.steps, verbose=self.verbose)
             self.next_draw = time.perf_counter() + 0.05
 
@@ -754,11 +762,12 @@ class _Progress:
         return self.verbose == 1 and time.perf_counter() >= self.next_draw
 
     def update(self, step: int, logs: dict[str, Any]) -> None:
-        self.bar.update(step, logs)
+        self.bar.update(step, logs, finalize=False)
         self.next_draw = time.perf_counter() + 0.05
 
     def end_epoch(self, step: int, logs: dict[str, Any]) -> None:
         if self.bar is not None:
+            self.bar.target = self.bar.target or step
             self.bar.update(step, logs, finalize=True)
 
 
