@@ -39,7 +39,8 @@ def _while(op: Operation, *grads: Tensor | None) -> list[Tensor | None]:
              + [use.outputs[1] for use in lists.values() if use.type == "TensorListPopBack"])
     accumulators = _accumulate(op, saved)
     var_idx = [i for i in range(2, 2 + nv) if _floating(op.outputs[i]) or (
-        i in lists and (lists[i].type == "TensorListPopBack" or grads[i] is not None))]
+        i in lists and (grads[i] is not None if lists[i].type == "TensorListPushBack"
+                        else dtypes.is_floating(_element(lists[i]))))]
     cap_idx = [i for i in range(2 + nv, n_in) if _floating(op.inputs[i])]
     graph = op.graph
     init_grads = [grads[i] if grads[i] is not None else
