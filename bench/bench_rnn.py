@@ -1,14 +1,14 @@
 """Recurrent benchmark: Embedding -> LSTM -> Dense sigmoid trained with model.fit, ours against Keras 3.
 
-Model: 20 token ids -> Embedding(1000, 32[, mask_zero]) -> LSTM(32) -> Dense(1, sigmoid); Adam, binary
-crossentropy, batch 32; sequences zero-padded at the end to random lengths. Ours is a static unroll
-of 20 steps in the graph, Keras' TF backend a While loop (no cuDNN on CPU). Each side runs in a fresh
-process, one after the other in the same run; the number is the best per-step wall time over a few
-fit() calls of several epochs. "first fit" is the time of the first fit() of one epoch (graph build,
-session, tracing) minus the steps it ran at the measured rate.
+Model: BENCH_RNN_STEPS (20) token ids -> Embedding(1000, 32[, mask_zero]) -> LSTM(BENCH_RNN_UNITS, 32)
+-> Dense(1, sigmoid); Adam, binary crossentropy, batch 32; sequences zero-padded at the end to random
+lengths. Both sides run a While loop over time (ours: unroll=False, Keras' default; no cuDNN on CPU).
+Each side runs in a fresh process, one after the other in the same run; the number is the best
+per-step wall time over a few fit() calls of several epochs. "first fit" is the time of the first
+fit() of one epoch (graph build, session, tracing) minus the steps it ran at the measured rate.
 
     python bench/bench_rnn.py [--json out.json] [--quick]
-    BENCH_RNN_STEPS=100 python bench/bench_rnn.py --quick   # longer sequences (a larger unrolled graph)
+    BENCH_RNN_STEPS=1000 BENCH_RNN_UNITS=16 python bench/bench_rnn.py --quick   # long sequences
     BENCH_GRAPH_REWRITES=off ...   # our side with SessionConfig.graph_rewrites forced (default/one_pass/off)
 """
 from __future__ import annotations
@@ -22,7 +22,8 @@ import numpy as np
 
 from _common import format_row, measure_sides, print_header, round_times, write_json
 
-BATCH, VOCAB, UNITS = 32, 1000, 32
+BATCH, VOCAB = 32, 1000
+UNITS = int(os.environ.get("BENCH_RNN_UNITS", 32))
 STEPS = int(os.environ.get("BENCH_RNN_STEPS", 20))
 
 

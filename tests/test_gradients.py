@@ -16,6 +16,7 @@ import pytest
 
 from tfkg_graph.autodiff import RULES, NoGradientError, gradients
 from tfkg_graph.graph import Graph, Tensor, Variable, array, math, nn
+from tfkg_graph.graph.ops import control_flow
 from tfkg_graph.graph.ops.constants import constant, placeholder, tensor_proto_to_numpy
 from tfkg_graph.runtime import Session, dtypes
 
@@ -241,6 +242,36 @@ CASES: dict[str, list[Case]] = {
                 C(lambda x: nn.avg_pool(x, 3, 2, "SAME"), away(1, 5, 6, 2), label="same_s2"),
                 C(lambda x: nn.avg_pool(x, [2, 3], 1, "SAME"), away(1, 4, 4, 3), label="same_s1")],
 }
+
+
+# Loops and conditionals: finite differences here (their functions cannot be replayed op by op);
+# tests/test_control_flow.py compares them with GradientTape over tf.while_loop / tf.cond.
+def _loop(x, w):
+    return control_flow.while_loop(lambda i, h: math.less(i, 3),
+                                   lambda i, h: (i + 1, math.tanh(h * w + 0.5)), (i32(0), x))[1]
+
+
+def _pushed(x):
+    elem = control_flow.push_back(control_flow.push_back(control_flow.empty_list("float64"), x), x * x)
+    return control_flow.stack(elem, dtypes.DOUBLE, x.shape)
+
+
+CASES.update({
+    "While": [C(_loop, away(2, 3), away(3), tape=False),
+              C(lambda x: control_flow.scan(lambda c, v: (c * v, c + v), x[0], x)[1], away(4, 2), tape=False,
+                label="scan")],
+    "If": [C(lambda x, y: control_flow.cond(math.greater(math.reduce_sum(x), 0.0), lambda: x * y,
+                                            lambda: math.exp(y)), pos(3), away(3), tape=False),
+           C(lambda x, y: control_flow.cond(math.less(math.reduce_sum(x), 0.0), lambda: x * y,
+                                            lambda: math.exp(y)), pos(3), away(3), tape=False, label="else")],
+    "TensorListPushBack": [C(_pushed, away(2, 3))],
+    "TensorListStack": [C(_pushed, away(3))],
+    "TensorListFromTensor": [C(lambda x: control_flow.stack(control_flow.from_tensor(x), dtypes.DOUBLE, None),
+                               away(3, 2))],
+    "TensorListPopBack": [C(lambda x: control_flow.pop_back(control_flow.from_tensor(x), dtypes.DOUBLE, None)[1],
+                            away(3, 2))],
+    "ReverseV2": [C(lambda x: control_flow.reverse_(x, 1), away(2, 3))],
+})
 
 
 SHAPES = ("static", "unknown_dims", "unknown_rank")

@@ -207,7 +207,7 @@ def test_layers_that_ignore_masks_warn_and_clear_errors():
             TOKENS, verbose=0)
     assert any("does not support masking" in str(w.message) for w in caught)
     with pytest.raises(ValueError, match="known number of steps"):
-        layers.LSTM(2)(layers.Input((None, 3)))
+        layers.LSTM(2, unroll=True)(layers.Input((None, 3)))
     with pytest.raises(ValueError, match="batch, steps, features"):
         layers.GRU(2)(layers.Input((3,)))
     with pytest.raises(NotImplementedError, match="stateful"):

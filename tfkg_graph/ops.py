@@ -14,7 +14,7 @@ import numpy as np
 
 from . import activations
 from .graph import Tensor
-from .graph.ops import array, math
+from .graph.ops import array, control_flow, math
 from .graph.ops.constants import constant, convert
 from .runtime import dtypes
 
@@ -197,3 +197,7 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = "int32") ->
 def norm(x: Any, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """The 2-norm (Frobenius over several axes), Keras' ``ops.norm`` default."""
     return math.sqrt(math.reduce_sum(math.square(x), axis=axis, keepdims=keepdims))
+
+
+# control flow: While/If ops calling functions, differentiated by our own rules
+while_loop, fori_loop, scan, cond = control_flow.while_loop, control_flow.fori_loop, control_flow.scan, control_flow.cond

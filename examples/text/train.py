@@ -24,7 +24,7 @@ SEED, MAX_LEN, EPOCHS = 3, 16, 12
 
 def build_model(vocabulary: int) -> models.Model:
     return models.Sequential([
-        layers.Input((MAX_LEN,), dtype="int32", name="review"),
+        layers.Input((None,), dtype="int32", name="review"),  # any length: the LSTM is a loop
         layers.Embedding(vocabulary, 16, mask_zero=True),
         layers.LSTM(16),
         layers.Dense(1, activation="sigmoid"),

@@ -37,7 +37,8 @@ def not_differentiable(*op_types: str) -> None:
 
 
 def _differentiable(t: Tensor) -> bool:
-    return dtypes.is_floating(t.dtype) or t.dtype == dtypes.RESOURCE
+    """Floats, variable handles, and TensorLists (variants) that carry per-step values out of loops."""
+    return dtypes.is_floating(t.dtype) or t.dtype in (dtypes.RESOURCE, dtypes.VARIANT)
 
 
 def _between(ys: list[Tensor], xs: list[Tensor]) -> set[Operation]:
@@ -90,7 +91,8 @@ def gradients(ys: Tensor | Sequence[Tensor], xs: Any, grad_ys: Sequence[Tensor |
             if rule is None:
                 continue
             if len(op.outputs) > 1:  # multi-output rules expect a gradient for every output
-                out_grads = [g if g is not None or not _differentiable(t) else array.zeros_like(t)
+                out_grads = [g if g is not None or not _differentiable(t) or t.dtype == dtypes.VARIANT
+                             else array.zeros_like(t)
                              for g, t in zip(out_grads, op.outputs)]
             with graph.name_scope(op.name + "_grad"):
                 in_grads = rule(op, *out_grads)

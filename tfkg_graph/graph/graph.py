@@ -220,13 +220,8 @@ class Graph:
                 f"({', '.join(a.name for a in op_def.input_arg)}), got {len(inputs)}")
         groups: list[list[Tensor]] = []
         for arg, value in zip(op_def.input_arg, inputs):
-            group = list(value) if isinstance(value, (list, tuple)) else [value]
-            for t in group:
-                if not isinstance(t, Tensor):
-                    raise GraphBuildError(f"node {name!r}: input {arg.name!r} is {type(t).__name__}, "
-                                          "not a Tensor")
-                if t.graph is not self:
-                    raise GraphBuildError(f"node {name!r}: input {t.name!r} belongs to another graph")
+            group = [self._own_input(name, arg.name, t)
+                     for t in (list(value) if isinstance(value, (list, tuple)) else [value])]
             self._bind_input_attrs(name, op_type, arg, group, attrs)
             groups.append(group)
         attr_protos = self._attr_protos(name, op_type, op_def, attrs)
@@ -243,6 +238,14 @@ class Graph:
         self.operations.append(op)
         self._by_name[name] = op
         return op
+
+    def _own_input(self, node: str, arg: str, t: Any) -> Tensor:
+        """An input as this graph uses it (a function body captures outer tensors instead)."""
+        if not isinstance(t, Tensor):
+            raise GraphBuildError(f"node {node!r}: input {arg!r} is {type(t).__name__}, not a Tensor")
+        if t.graph is not self:
+            raise GraphBuildError(f"node {node!r}: input {t.name!r} belongs to another graph")
+        return t
 
     @staticmethod
     def _bind_input_attrs(name: str, op_type: str, arg: Any, group: list[Tensor], attrs: dict) -> None:
@@ -338,6 +341,9 @@ class Graph:
         graph_def = protos.GraphDef()
         graph_def.versions.producer = opdefs.producer_version()
         graph_def.node.extend(op.to_node_def() for op in self.operations)
+        if any(getattr(op, "functions", None) for op in self.operations):
+            from .functions import library_of
+            graph_def.library.CopyFrom(library_of(self.operations))
         return graph_def
 
     def to_text(self) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..graph import Tensor
-from ..graph.ops import array, constants, math
+from ..graph.ops import array, constants, control_flow, math
 from ..graph.ops.state import Initializer
 from ..runtime import dtypes
 from .base import (Layer, flatten, get_activation, get_constraint, get_initializer, get_regularizer,
@@ -48,8 +48,6 @@ class _RNN(Layer):
     Subclasses give ``gates`` (kernel columns per unit), ``state_count``, the cell name, and ``_step``:
     (projected input of one step, states) -> new states, whose first entry is the step's output.
     """
-
-    unrolled = True  # one copy of the cell per step in the graph (ModelRuntime skips grappler on big ones)
 
     gates = 1
     state_count = 1
@@ -117,17 +115,19 @@ class _RNN(Layer):
     def _input_bias(self) -> Tensor | None:
         return self.bias.value() if self.bias is not None else None
 
-    def _project(self, sequences: Tensor, steps: int, training: bool) -> list[Tensor]:
-        """``x_t @ kernel + input bias`` for every step in one MatMul, split into steps."""
+    def _project(self, sequences: Tensor, training: bool) -> Tensor:
+        """``x_t @ kernel + input bias`` for every step in one MatMul: (batch, steps, gates * units)."""
         features = sequences.shape[-1]
         if training and 0 < self.dropout < 1:
-            sequences = sequences * array.expand_dims(
-                _dropout_mask(array.unstack(sequences, steps, axis=1)[0], self.dropout, self.seed), 1)
+            sequences = sequences * array.expand_dims(_dropout_mask(sequences[:, 0, :], self.dropout, self.seed), 1)
         flat = math.matmul(array.reshape(sequences, [-1, features]), self.kernel.value())
         bias = self._input_bias()
         if bias is not None:
             flat = flat + bias
-        return array.unstack(array.reshape(flat, [-1, steps, self.gates * self.units]), steps, axis=1)
+        dims = array.shape(sequences)
+        steps = sequences.shape[1] if sequences.shape[1] is not None else dims[1]
+        return array.reshape(flat, array.stack([dims[0], constants.constant(steps, "int32") if isinstance(
+            steps, int) else steps, constants.constant(self.gates * self.units, "int32")]))
 
     def _step(self, x: Tensor, states: list[Tensor], recurrent: dict[str, Tensor]) -> list[Tensor]:
         raise NotImplementedError
@@ -136,12 +136,19 @@ class _RNN(Layer):
         """Weights read once before the loop (reads and slices are not repeated per step)."""
         return {"kernel": self.recurrent_kernel.value()}
 
+    @property
+    def unrolled(self) -> bool:  # one copy of the cell per step in the graph (ModelRuntime skips grappler on big ones)
+        return self.unroll
+
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        steps = sequences.shape[1] if sequences.rank == 3 else None
-        if steps is None:
-            raise ValueError(f"{type(self).__name__} ({self.name}) needs a known number of steps (it is "
-                             f"unrolled): give Input a full shape, got {sequences.shape}")
-        xs = self._project(sequences, steps, training)
+        if sequences.rank != 3:
+            raise ValueError(f"{type(self).__name__} ({self.name}) expects (batch, steps, features), "
+                             f"got {sequences.shape}")
+        steps = sequences.shape[1]
+        if self.unroll and steps is None:
+            raise ValueError(f"{type(self).__name__} ({self.name}) with unroll=True needs a known number of "
+                             f"steps: give Input a full shape or use unroll=False, got {sequences.shape}")
+        projected = self._project(sequences, training)
         if initial_state is None:
             zeros = array.fill(array.stack([array.shape(sequences)[0], constants.constant(self.units, "int32")]),
                                constants.constant(0, sequences.dtype))
@@ -151,35 +158,87 @@ class _RNN(Layer):
             if len(states) != self.state_count:
                 raise ValueError(f"{type(self).__name__} ({self.name}) takes {self.state_count} initial "
                                  f"state(s), got {len(states)}")
-        step_masks = None
         if mask is not None:
             mask = flatten(mask)[0]
             if mask.dtype != dtypes.BOOL:
                 mask = math.cast(mask, "bool")
-            step_masks = [array.expand_dims(m, -1) for m in array.unstack(mask, steps, axis=1)]
-        order = list(range(steps))[::-1] if self.go_backwards else list(range(steps))
         recurrent_drop = (_dropout_mask(states[0], self.recurrent_dropout, self.seed)
                           if training and 0 < self.recurrent_dropout < 1 else None)
         recurrent = self._recurrent_weights()
+        run = self._unrolled if self.unroll else self._looped
+        sequence, output, states = run(projected, steps, states, mask, recurrent_drop, recurrent)
+        result = sequence if self.return_sequences else output
+        return [result, *states] if self.return_state else result
+
+    def _cell(self, x: Tensor, keep: Tensor | None, states: list[Tensor], output: Tensor | None,
+              recurrent_drop: Tensor | None, recurrent: dict[str, Tensor]) -> tuple[Tensor, list[Tensor]]:
+        """One step with Keras' mask semantics: a masked step keeps the states and repeats the output."""
+        h = states[0] * recurrent_drop if recurrent_drop is not None else states[0]
+        new_states = self._step(x, [h, *states[1:]], recurrent)
+        new_output = new_states[0]
+        if keep is not None:
+            previous = output if output is not None else array.zeros_like(new_output)
+            new_output = math.select(keep, new_output, previous)
+            new_states = [math.select(keep, new, old) for new, old in zip(new_states, states)]
+        return new_output, new_states
+
+    def _unrolled(self, projected, steps, states, mask, recurrent_drop, recurrent):
+        """``unroll=True``: one copy of the cell per step (a known number of steps)."""
+        xs = array.unstack(projected, steps, axis=1)
+        step_masks = None if mask is None else [array.expand_dims(m, -1) for m in array.unstack(mask, steps, axis=1)]
+        order = list(range(steps))[::-1] if self.go_backwards else list(range(steps))
         outputs: list[Tensor] = []
         output = None
         for t in order:
-            h = states[0] * recurrent_drop if recurrent_drop is not None else states[0]
-            new_states = self._step(xs[t], [h, *states[1:]], recurrent)
-            new_output = new_states[0]
-            if step_masks is not None:
-                keep = step_masks[t]
-                previous = output if output is not None else array.zeros_like(new_output)
-                new_output = math.select(keep, new_output, previous)
-                new_states = [math.select(keep, new, old) for new, old in zip(new_states, states)]
-            states, output = new_states, new_output
+            output, states = self._cell(xs[t], None if mask is None else step_masks[t], states, output,
+                                        recurrent_drop, recurrent)
             outputs.append(output)
-        if step_masks is not None and self.zero_output_for_mask:
+        if mask is not None and self.zero_output_for_mask:
             zeros = array.zeros_like(output)
             outputs = [math.select(step_masks[t], out, zeros) for t, out in zip(order, outputs)]
             output = outputs[-1]
-        result = array.stack(outputs, axis=1) if self.return_sequences else output
-        return [result, *states] if self.return_state else result
+        sequence = array.stack(outputs, axis=1) if self.return_sequences else None
+        return sequence, output, states
+
+    def _looped(self, projected, steps, states, mask, recurrent_drop, recurrent):
+        """``unroll=False`` (Keras' default): a While loop over time, any number of steps. Inputs and
+        masks are popped off TensorLists in processing order, outputs pushed onto one."""
+        time_major = array.transpose(projected, [1, 0, 2])
+        mask_major = None if mask is None else array.expand_dims(array.transpose(mask, [1, 0]), -1)
+        # a TensorList pops its last element first
+        to_list = (lambda t: control_flow.from_tensor(t)) if self.go_backwards else (
+            lambda t: control_flow.from_tensor(control_flow.reverse_(t, 0)))
+        inputs = [to_list(time_major)] + ([] if mask is None else [to_list(mask_major)])
+        step_shape = (projected.shape[0], projected.shape[2])
+        collected = [control_flow.empty_list(projected.dtype)] if self.return_sequences else []
+        first_output = array.zeros_like(states[0])
+
+        def body(states, output, pending, collected):
+            x_list, x = control_flow.pop_back(pending[0], projected.dtype, step_shape)
+            lists = [x_list]
+            keep = None
+            if mask is not None:
+                m_list, keep = control_flow.pop_back(pending[1], dtypes.BOOL, (projected.shape[0], 1))
+                lists.append(m_list)
+            output, states = self._cell(x, keep, states, output if mask is not None else None,
+                                        recurrent_drop, recurrent)
+            collected = [control_flow.push_back(h, output) for h in collected]
+            return states, output, lists, collected
+
+        states, output, _, collected = control_flow.while_loop(
+            lambda *_: constants.constant(True), body, (states, first_output, inputs, collected),
+            maximum_iterations=array.shape(projected)[1], name="rnn")
+        sequence = None
+        if self.return_sequences:
+            sequence = control_flow.stack(collected[0], projected.dtype, (projected.shape[0], self.units))
+            if mask is not None and self.zero_output_for_mask:
+                ordered_mask = control_flow.reverse_(mask_major, 0) if self.go_backwards else mask_major
+                sequence = math.select(ordered_mask, sequence, array.zeros_like(sequence))
+            sequence = array.transpose(sequence, [1, 0, 2])
+        if mask is not None and self.zero_output_for_mask:
+            last = mask[:, 0:1] if self.go_backwards else mask[:, -1:]
+            output = math.select(last, output, array.zeros_like(output))
+        return sequence, output, states
 
     def keras_weight_path(self, weight) -> str:
         """Where Keras 3 tracks the weight inside the layer object (checkpoint paths): ``cell/kernel``."""
@@ -308,8 +367,6 @@ class Bidirectional(Layer):
     """Runs a copy of ``layer`` forwards (``forward_<name>``) and one backwards (``backward_<name>``)
     and merges their outputs; the backward sequence is flipped back into time order first."""
 
-    unrolled = True
-
     supports_masking = True
 
     def __init__(self, layer: _RNN, merge_mode: str | None = "concat", weights: Any = None,
@@ -339,6 +396,10 @@ class Bidirectional(Layer):
             half = len(weights) // 2
             self.forward_layer.set_weights(weights[:half])
             self.backward_layer.set_weights(weights[half:])
+
+    @property
+    def unrolled(self) -> bool:
+        return self.forward_layer.unroll
 
     def _sublayers(self) -> list[Layer]:  # none yet while Layer.__init__ sets trainable
         subs = (getattr(self, "forward_layer", None), getattr(self, "backward_layer", None))
@@ -376,7 +437,7 @@ class Bidirectional(Layer):
             states = list(y[1:]) + list(y_rev[1:])
             y, y_rev = y[0], y_rev[0]
         if self.return_sequences:
-            y_rev = array.stack(array.unstack(y_rev, axis=1)[::-1], axis=1)
+            y_rev = control_flow.reverse_(y_rev, 1)
         merged = {"concat": lambda: array.concat([y, y_rev], -1), "sum": lambda: y + y_rev,
                   "ave": lambda: (y + y_rev) / 2.0, "mul": lambda: y * y_rev,
                   None: lambda: [y, y_rev]}[self.merge_mode]()
