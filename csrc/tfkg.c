@@ -355,7 +355,7 @@ tfkg_model *tfkg_model_load(const char *export_dir, tfkg_error *err) {
    * (large kernels still use TF's intra-op pool), so a request pays no hand-off to TF's inter-op pool
    * and N calling threads run N requests at once. bench/bench_threads.py measures it. */
   static const unsigned char inline_ops[] = {0x28, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
-  if (!getenv("TFKG_C_DEFAULT_THREADS")) TF_SetConfig(options, inline_ops, sizeof inline_ops, status);
+  TF_SetConfig(options, inline_ops, sizeof inline_ops, status);
   TF_Buffer *meta = TF_NewBuffer();
   m->graph = TF_NewGraph();
   m->session = TF_LoadSessionFromSavedModel(options, NULL, export_dir, tags, 1, m->graph, meta, status);
