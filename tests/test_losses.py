@@ -151,14 +151,33 @@ def _apply(fn, w):
 
 
 @pytest.mark.parametrize("name,kwargs", [("L1", {}), ("L2", {}), ("L1L2", {}), ("L1L2", {"l1": 0.02, "l2": 0.3}),
-                                         ("L1", {"l1": 0.5}), ("L2", {"l2": 1e-4})])
-def test_regularizers_match_keras(name, kwargs):
+                                         ("L1", {"l1": 0.5}), ("L2", {"l2": 1e-4}), ("l2", {}), ("l1_l2", {"l1": 0.1}),
+                                         ("OrthogonalRegularizer", {}),
+                                         ("orthogonal_regularizer", {"factor": 0.3, "mode": "columns"})])
+def test_regularizers_match_keras(tf, name, kwargs):
     ours, theirs = getattr(regularizers, name)(**kwargs), getattr(keras.regularizers, name)(**kwargs)
-    np.testing.assert_allclose(_apply(ours, W), np.asarray(theirs(W)), rtol=1e-6)
+    g = Graph()
+    with g.as_default():
+        x = placeholder("float32", W.shape, name="w")
+        penalty = ours(x)
+        (grad,) = gradients([penalty], [x])
+    with Session(g) as sess:
+        got, got_grad = sess.run([penalty.name, grad.name if grad is not None else penalty.name], {"w": W})
+    w = tf.constant(W)
+    with tf.GradientTape() as tape:
+        tape.watch(w)
+        want = theirs(w)
+    want_grad = tape.gradient(want, w)
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-6)
+    if grad is None:  # a zero penalty (L1L2 defaults) depends on no weight, on both sides
+        assert want_grad is None
+    else:
+        np.testing.assert_allclose(got_grad, want_grad.numpy(), rtol=1e-5, atol=1e-8)
     # Keras' L1 keeps its factor as a float32 tensor, so its config holds the float32-rounded value
-    assert ours.get_config() == pytest.approx(theirs.get_config(), rel=1e-7)
-    assert regularizers.get(keras.regularizers.serialize(theirs)).get_config() == pytest.approx(
-        theirs.get_config(), rel=1e-7)
+    for config in (ours.get_config(), regularizers.get(keras.regularizers.serialize(theirs)).get_config()):
+        assert config.keys() == theirs.get_config().keys()
+        for key, value in theirs.get_config().items():
+            assert config[key] == (value if isinstance(value, str) else pytest.approx(value, rel=1e-7)), key
 
 
 def test_regularizer_lookup_and_validation():
@@ -172,7 +191,9 @@ def test_regularizer_lookup_and_validation():
 @pytest.mark.parametrize("name,kwargs,w", [
     ("MaxNorm", {}, W), ("MaxNorm", {"max_value": 1.5, "axis": 1}, W), ("MaxNorm", {"axis": [0, 1, 2]}, W_CONV),
     ("NonNeg", {}, W), ("UnitNorm", {}, W), ("UnitNorm", {"axis": [0, 1, 2]}, W_CONV),
-    ("MinMaxNorm", {}, W), ("MinMaxNorm", {"min_value": 1.0, "max_value": 2.0, "rate": 0.5, "axis": 1}, W)])
+    ("MinMaxNorm", {}, W), ("MinMaxNorm", {"min_value": 1.0, "max_value": 2.0, "rate": 0.5, "axis": 1}, W),
+    ("max_norm", {"max_value": 1.0}, W), ("min_max_norm", {"min_value": 0.5}, W), ("non_neg", {}, W),
+    ("unit_norm", {"axis": 1}, W)])
 def test_constraints_match_keras(name, kwargs, w):
     ours, theirs = getattr(constraints, name)(**kwargs), getattr(keras.constraints, name)(**kwargs)
     np.testing.assert_allclose(_apply(ours, w), np.asarray(theirs(w)), rtol=1e-5, atol=1e-7)
