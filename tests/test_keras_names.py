@@ -17,7 +17,7 @@ from tfkg_graph.runtime.session import Session
 
 keras = pytest.importorskip("keras")
 
-MODULES = ["activations", "initializers", "regularizers", "constraints"]
+MODULES = ["activations", "initializers", "regularizers", "constraints", "losses"]
 DIFFERENCES = os.path.join(os.path.dirname(__file__), "..", "docs", "differences.md")
 
 

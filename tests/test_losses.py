@@ -22,6 +22,9 @@ BINARY = rng.integers(0, 2, (BATCH, 3)).astype(np.float32)
 SIGMOID = (1 / (1 + np.exp(-LOGITS[:, :3]))).astype(np.float32)
 REGRESSION_TRUE = rng.normal(size=(BATCH, 3)).astype(np.float32)
 REGRESSION_PRED = (REGRESSION_TRUE + rng.normal(size=(BATCH, 3)) * 1.5).astype(np.float32)
+EMBEDDINGS = rng.normal(size=(BATCH, 5)).astype(np.float32)
+EMBEDDINGS /= np.linalg.norm(EMBEDDINGS, axis=1, keepdims=True)
+CIRCLE_LABELS = np.array([0, 1, 0, 2, 1, 2])  # every sample has a positive and a negative partner
 WEIGHTS = {"none": None, "flat": rng.uniform(0, 2, BATCH).astype(np.float32),
            "column": rng.uniform(0, 2, (BATCH, 1)).astype(np.float32)}
 
@@ -42,6 +45,27 @@ CASES = [
     ("MeanAbsoluteError", {}, REGRESSION_TRUE, REGRESSION_PRED),
     ("Huber", {}, REGRESSION_TRUE, REGRESSION_PRED),
     ("Huber", {"delta": 0.5}, REGRESSION_TRUE, REGRESSION_PRED),
+    ("MeanAbsolutePercentageError", {}, REGRESSION_TRUE, REGRESSION_PRED),
+    ("MeanSquaredLogarithmicError", {}, np.abs(REGRESSION_TRUE), REGRESSION_PRED),
+    ("LogCosh", {}, REGRESSION_TRUE, REGRESSION_PRED * 20),
+    ("Poisson", {}, np.abs(REGRESSION_TRUE), np.abs(REGRESSION_PRED) + 0.1),
+    ("KLDivergence", {}, ONE_HOT * 0.7 + 0.075, PROBS),
+    ("CosineSimilarity", {}, REGRESSION_TRUE, REGRESSION_PRED),
+    ("Hinge", {}, BINARY, LOGITS[:, :3]), ("Hinge", {}, BINARY * 2 - 1, LOGITS[:, :3]),
+    ("SquaredHinge", {}, BINARY, LOGITS[:, :3]), ("SquaredHinge", {}, BINARY * 2 - 1, LOGITS[:, :3]),
+    ("CategoricalHinge", {}, ONE_HOT, LOGITS),
+    ("BinaryFocalCrossentropy", {}, BINARY, SIGMOID),
+    ("BinaryFocalCrossentropy", {"apply_class_balancing": True, "alpha": 0.4, "gamma": 1.5,
+                                 "label_smoothing": 0.1}, BINARY, SIGMOID),
+    ("BinaryFocalCrossentropy", {"from_logits": True}, BINARY, LOGITS[:, :3]),
+    ("CategoricalFocalCrossentropy", {}, ONE_HOT, PROBS),
+    ("CategoricalFocalCrossentropy", {"from_logits": True, "label_smoothing": 0.1, "gamma": 3.0}, ONE_HOT, LOGITS),
+    ("CategoricalGeneralizedCrossEntropy", {}, LABELS, PROBS),
+    ("CategoricalGeneralizedCrossEntropy", {"q": 0.2}, LABELS, PROBS),
+    ("Dice", {}, BINARY, SIGMOID), ("Dice", {"axis": -1}, BINARY, SIGMOID),
+    ("Tversky", {}, BINARY, SIGMOID), ("Tversky", {"alpha": 0.3, "beta": 0.7, "axis": -1}, BINARY, SIGMOID),
+    ("Circle", {}, CIRCLE_LABELS, EMBEDDINGS),
+    ("Circle", {"gamma": 10.0, "margin": 0.25, "remove_diagonal": False}, CIRCLE_LABELS, EMBEDDINGS),
 ]
 
 
@@ -200,3 +224,16 @@ def test_constraints_match_keras(name, kwargs, w):
     assert ours.get_config() == theirs.get_config()
     assert constraints.get(keras.constraints.serialize(theirs)).get_config() == theirs.get_config()
     assert isinstance(constraints.get(name), getattr(constraints, name))
+
+
+@pytest.mark.parametrize("theirs", [
+    lambda: keras.losses.Huber(delta=2.0), lambda: keras.losses.BinaryFocalCrossentropy(gamma=3.0),
+    lambda: keras.regularizers.L2(0.3), lambda: keras.constraints.MaxNorm(1.5, axis=1)])
+def test_keras_objects_are_rebuilt_from_their_config(theirs):
+    """compile(loss=keras.losses.Huber(...)) and layer arguments given Keras objects: same class, same config."""
+    theirs = theirs()
+    module = {"losses": losses, "regularizers": regularizers, "constraints": constraints}[
+        type(theirs).__module__.split(".")[2]]
+    ours = module.get(theirs)
+    assert type(ours).__name__ == type(theirs).__name__ and type(ours).__module__.startswith("tfkg_graph")
+    assert ours.get_config() == pytest.approx(theirs.get_config())
