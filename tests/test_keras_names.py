@@ -17,7 +17,7 @@ from tfkg_graph.runtime.session import Session
 
 keras = pytest.importorskip("keras")
 
-MODULES = ["activations", "initializers", "regularizers", "constraints", "losses"]
+MODULES = ["activations", "initializers", "regularizers", "constraints", "losses", "metrics"]
 DIFFERENCES = os.path.join(os.path.dirname(__file__), "..", "docs", "differences.md")
 
 
@@ -129,3 +129,23 @@ def test_bad_initializer_arguments_are_clear_errors():
         initializers.STFT(window="kaiser")
     with pytest.raises(ValueError, match="side"):
         initializers.STFT(side="both")
+
+
+REQUIRED_ARGS = {"IoU": {"num_classes": 3, "target_class_ids": [0, 2]}, "MeanIoU": {"num_classes": 3},
+                 "OneHotIoU": {"num_classes": 3, "target_class_ids": [1]}, "OneHotMeanIoU": {"num_classes": 4},
+                 "SensitivityAtSpecificity": {"specificity": 0.5}, "SpecificityAtSensitivity": {"sensitivity": 0.5},
+                 "PrecisionAtRecall": {"recall": 0.5}, "RecallAtPrecision": {"precision": 0.5}}
+
+
+@pytest.mark.parametrize("name", [n for n in _keras_public("metrics") if n[0].isupper() and n not in (
+    "Metric", "MeanMetricWrapper")])
+def test_keras_metric_configs_load_and_round_trip(name):
+    """Keras' serialized metric loads as ours with every Keras config entry (ours may add TFKG options),
+    and our config rebuilds the same metric."""
+    from tfkg_graph import metrics
+    theirs = getattr(keras.metrics, name)(**REQUIRED_ARGS.get(name, {}))
+    ours = metrics.deserialize(keras.metrics.serialize(theirs))
+    assert type(ours).__name__ == name
+    their_config = theirs.get_config()
+    assert_same_config({k: v for k, v in ours.get_config().items() if k in their_config}, their_config)
+    assert type(ours).from_config(ours.get_config()).get_config() == ours.get_config()
