@@ -17,7 +17,8 @@ from tfkg_graph.runtime.session import Session
 
 keras = pytest.importorskip("keras")
 
-MODULES = ["activations", "initializers", "regularizers", "constraints", "losses", "metrics"]
+MODULES = ["activations", "initializers", "regularizers", "constraints", "losses", "metrics", "optimizers",
+           "optimizers.schedules"]
 DIFFERENCES = os.path.join(os.path.dirname(__file__), "..", "docs", "differences.md")
 
 
