@@ -23,34 +23,41 @@ CASES = [
     ("tanh", {}), ("softmax", {}), ("softmax", {"axis": 1}), ("log_softmax", {}), ("log_softmax", {"axis": 0}),
     ("silu", {}), ("swish", {}), ("gelu", {}), ("gelu", {"approximate": True}), ("softplus", {}),
     ("softsign", {}), ("leaky_relu", {}), ("leaky_relu", {"negative_slope": 0.05}), ("exponential", {}),
+    ("celu", {}), ("celu", {"alpha": 0.5}), ("hard_shrink", {}), ("hard_shrink", {"threshold": 2.0}),
+    ("soft_shrink", {}), ("soft_shrink", {"threshold": 1.5}), ("hard_silu", {}), ("hard_swish", {}),
+    ("hard_tanh", {}), ("log_sigmoid", {}), ("mish", {}), ("sparse_plus", {}), ("sparse_sigmoid", {}),
+    ("squareplus", {}), ("squareplus", {"b": 1.0}), ("tanh_shrink", {}),
+    ("threshold", {"threshold": 0.7, "default_value": -2.0}),     ("glu", {"axis": 0}, X[:4]), ("glu", {}, X[..., :2]),
 ]
 
 
-def _ours(name: str, kwargs: dict) -> tuple[np.ndarray, np.ndarray]:
+def _ours(name: str, kwargs: dict, x_value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     g = Graph()
     with g.as_default():
-        x = placeholder("float32", X.shape, name="x")
+        x = placeholder("float32", x_value.shape, name="x")
         y = array.identity(activations.get(name)(x, **kwargs))  # linear returns x itself
-        upstream = placeholder("float32", X.shape, name="upstream")
+        upstream = placeholder("float32", y.shape, name="upstream")
         (dx,) = gradients([y * upstream], [x])
     with Session(g) as sess:
-        return sess.run([y.name, dx.name], {"x": X, "upstream": _upstream()})
+        return sess.run([y.name, dx.name], {"x": x_value, "upstream": _upstream(y.shape)})
 
 
-def _upstream() -> np.ndarray:
-    return np.random.default_rng(0).uniform(0.5, 1.5, X.shape).astype(np.float32)
+def _upstream(shape: tuple) -> np.ndarray:
+    return np.random.default_rng(0).uniform(0.5, 1.5, shape).astype(np.float32)
 
 
-@pytest.mark.parametrize("name,kwargs", CASES, ids=[f"{n}{k or ''}" for n, k in CASES])
-def test_values_and_gradients_match_keras(tf, name, kwargs):
+@pytest.mark.parametrize("name,kwargs,x_value", [(c + (X,))[:3] for c in CASES],
+                         ids=[f"{c[0]}{c[1] or ''}{'' if len(c) < 3 else c[2].shape}" for c in CASES])
+def test_values_and_gradients_match_keras(tf, name, kwargs, x_value):
+    x_value = np.ascontiguousarray(x_value)
     fn = getattr(keras.activations, name)
-    x = tf.constant(X)
+    x = tf.constant(x_value)
     with tf.GradientTape() as tape:
         tape.watch(x)
         y = fn(x, **kwargs)
-        weighted = tf.reduce_sum(y * _upstream())
+        weighted = tf.reduce_sum(y * _upstream(tuple(y.shape)))
     want_dx = tape.gradient(weighted, x).numpy()
-    got_y, got_dx = _ours(name, kwargs)
+    got_y, got_dx = _ours(name, kwargs, x_value)
     np.testing.assert_allclose(got_y, y.numpy(), rtol=2e-6, atol=1e-6)
     np.testing.assert_allclose(got_dx, want_dx, rtol=1e-5, atol=1e-6)
 
@@ -74,3 +81,32 @@ def test_get_serialize_round_trip():
                             "registered_name": "tanh"}) is activations.tanh
     with pytest.raises(ValueError, match="unknown activation 'nope'"):
         activations.get("nope")
+
+
+def _tf_sparsemax(tf, x, axis):
+    """Sparsemax as Martins & Astudillo define it: ``tau = (cumsum_k - 1) / k`` at the support size k."""
+    z = tf.experimental.numpy.moveaxis(x, axis, -1)
+    z_sorted = tf.sort(z, direction="DESCENDING", axis=-1)
+    cumsum = tf.cumsum(z_sorted, axis=-1)
+    r = tf.range(1, z.shape[-1] + 1, dtype=z.dtype)
+    k = tf.reduce_sum(tf.cast(1 + r * z_sorted > cumsum, z.dtype), -1, keepdims=True)
+    tau = (tf.gather(cumsum, tf.cast(k, tf.int32) - 1, batch_dims=z.shape.rank - 1) - 1) / k
+    return tf.experimental.numpy.moveaxis(tf.maximum(z - tau, 0.0), -1, axis)
+
+
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_sparsemax_follows_the_math_not_keras(tf, axis):
+    """docs/differences.md: Keras' sparsemax sums the cumulative sums over the support for tau, so its
+    outputs do not sum to 1 once the support has two entries or more; ours is the published definition."""
+    x = tf.constant(X)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = _tf_sparsemax(tf, x, axis)
+        weighted = tf.reduce_sum(y * _upstream(X.shape))
+    got_y, got_dx = _ours("sparsemax", {"axis": axis}, X)
+    np.testing.assert_allclose(got_y, y.numpy(), rtol=2e-6, atol=1e-6)
+    np.testing.assert_allclose(got_dx, tape.gradient(weighted, x).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got_y.sum(axis), 1.0, rtol=1e-6)
+    keras_y = keras.activations.sparsemax(X, axis=axis).numpy()
+    support_sizes = (got_y > 0).sum(axis)
+    assert (support_sizes > 1).any() == (not np.allclose(keras_y, got_y, atol=1e-3))

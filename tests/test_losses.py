@@ -22,6 +22,9 @@ BINARY = rng.integers(0, 2, (BATCH, 3)).astype(np.float32)
 SIGMOID = (1 / (1 + np.exp(-LOGITS[:, :3]))).astype(np.float32)
 REGRESSION_TRUE = rng.normal(size=(BATCH, 3)).astype(np.float32)
 REGRESSION_PRED = (REGRESSION_TRUE + rng.normal(size=(BATCH, 3)) * 1.5).astype(np.float32)
+EMBEDDINGS = rng.normal(size=(BATCH, 5)).astype(np.float32)
+EMBEDDINGS /= np.linalg.norm(EMBEDDINGS, axis=1, keepdims=True)
+CIRCLE_LABELS = np.array([0, 1, 0, 2, 1, 2])  # every sample has a positive and a negative partner
 WEIGHTS = {"none": None, "flat": rng.uniform(0, 2, BATCH).astype(np.float32),
            "column": rng.uniform(0, 2, (BATCH, 1)).astype(np.float32)}
 
@@ -42,6 +45,27 @@ CASES = [
     ("MeanAbsoluteError", {}, REGRESSION_TRUE, REGRESSION_PRED),
     ("Huber", {}, REGRESSION_TRUE, REGRESSION_PRED),
     ("Huber", {"delta": 0.5}, REGRESSION_TRUE, REGRESSION_PRED),
+    ("MeanAbsolutePercentageError", {}, REGRESSION_TRUE, REGRESSION_PRED),
+    ("MeanSquaredLogarithmicError", {}, np.abs(REGRESSION_TRUE), REGRESSION_PRED),
+    ("LogCosh", {}, REGRESSION_TRUE, REGRESSION_PRED * 20),
+    ("Poisson", {}, np.abs(REGRESSION_TRUE), np.abs(REGRESSION_PRED) + 0.1),
+    ("KLDivergence", {}, ONE_HOT * 0.7 + 0.075, PROBS),
+    ("CosineSimilarity", {}, REGRESSION_TRUE, REGRESSION_PRED),
+    ("Hinge", {}, BINARY, LOGITS[:, :3]), ("Hinge", {}, BINARY * 2 - 1, LOGITS[:, :3]),
+    ("SquaredHinge", {}, BINARY, LOGITS[:, :3]), ("SquaredHinge", {}, BINARY * 2 - 1, LOGITS[:, :3]),
+    ("CategoricalHinge", {}, ONE_HOT, LOGITS),
+    ("BinaryFocalCrossentropy", {}, BINARY, SIGMOID),
+    ("BinaryFocalCrossentropy", {"apply_class_balancing": True, "alpha": 0.4, "gamma": 1.5,
+                                 "label_smoothing": 0.1}, BINARY, SIGMOID),
+    ("BinaryFocalCrossentropy", {"from_logits": True}, BINARY, LOGITS[:, :3]),
+    ("CategoricalFocalCrossentropy", {}, ONE_HOT, PROBS),
+    ("CategoricalFocalCrossentropy", {"from_logits": True, "label_smoothing": 0.1, "gamma": 3.0}, ONE_HOT, LOGITS),
+    ("CategoricalGeneralizedCrossEntropy", {}, LABELS, PROBS),
+    ("CategoricalGeneralizedCrossEntropy", {"q": 0.2}, LABELS, PROBS),
+    ("Dice", {}, BINARY, SIGMOID), ("Dice", {"axis": -1}, BINARY, SIGMOID),
+    ("Tversky", {}, BINARY, SIGMOID), ("Tversky", {"alpha": 0.3, "beta": 0.7, "axis": -1}, BINARY, SIGMOID),
+    ("Circle", {}, CIRCLE_LABELS, EMBEDDINGS),
+    ("Circle", {"gamma": 10.0, "margin": 0.25, "remove_diagonal": False}, CIRCLE_LABELS, EMBEDDINGS),
 ]
 
 
@@ -151,14 +175,33 @@ def _apply(fn, w):
 
 
 @pytest.mark.parametrize("name,kwargs", [("L1", {}), ("L2", {}), ("L1L2", {}), ("L1L2", {"l1": 0.02, "l2": 0.3}),
-                                         ("L1", {"l1": 0.5}), ("L2", {"l2": 1e-4})])
-def test_regularizers_match_keras(name, kwargs):
+                                         ("L1", {"l1": 0.5}), ("L2", {"l2": 1e-4}), ("l2", {}), ("l1_l2", {"l1": 0.1}),
+                                         ("OrthogonalRegularizer", {}),
+                                         ("orthogonal_regularizer", {"factor": 0.3, "mode": "columns"})])
+def test_regularizers_match_keras(tf, name, kwargs):
     ours, theirs = getattr(regularizers, name)(**kwargs), getattr(keras.regularizers, name)(**kwargs)
-    np.testing.assert_allclose(_apply(ours, W), np.asarray(theirs(W)), rtol=1e-6)
+    g = Graph()
+    with g.as_default():
+        x = placeholder("float32", W.shape, name="w")
+        penalty = ours(x)
+        (grad,) = gradients([penalty], [x])
+    with Session(g) as sess:
+        got, got_grad = sess.run([penalty.name, grad.name if grad is not None else penalty.name], {"w": W})
+    w = tf.constant(W)
+    with tf.GradientTape() as tape:
+        tape.watch(w)
+        want = theirs(w)
+    want_grad = tape.gradient(want, w)
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-6)
+    if grad is None:  # a zero penalty (L1L2 defaults) depends on no weight, on both sides
+        assert want_grad is None
+    else:
+        np.testing.assert_allclose(got_grad, want_grad.numpy(), rtol=1e-5, atol=1e-8)
     # Keras' L1 keeps its factor as a float32 tensor, so its config holds the float32-rounded value
-    assert ours.get_config() == pytest.approx(theirs.get_config(), rel=1e-7)
-    assert regularizers.get(keras.regularizers.serialize(theirs)).get_config() == pytest.approx(
-        theirs.get_config(), rel=1e-7)
+    for config in (ours.get_config(), regularizers.get(keras.regularizers.serialize(theirs)).get_config()):
+        assert config.keys() == theirs.get_config().keys()
+        for key, value in theirs.get_config().items():
+            assert config[key] == (value if isinstance(value, str) else pytest.approx(value, rel=1e-7)), key
 
 
 def test_regularizer_lookup_and_validation():
@@ -172,10 +215,25 @@ def test_regularizer_lookup_and_validation():
 @pytest.mark.parametrize("name,kwargs,w", [
     ("MaxNorm", {}, W), ("MaxNorm", {"max_value": 1.5, "axis": 1}, W), ("MaxNorm", {"axis": [0, 1, 2]}, W_CONV),
     ("NonNeg", {}, W), ("UnitNorm", {}, W), ("UnitNorm", {"axis": [0, 1, 2]}, W_CONV),
-    ("MinMaxNorm", {}, W), ("MinMaxNorm", {"min_value": 1.0, "max_value": 2.0, "rate": 0.5, "axis": 1}, W)])
+    ("MinMaxNorm", {}, W), ("MinMaxNorm", {"min_value": 1.0, "max_value": 2.0, "rate": 0.5, "axis": 1}, W),
+    ("max_norm", {"max_value": 1.0}, W), ("min_max_norm", {"min_value": 0.5}, W), ("non_neg", {}, W),
+    ("unit_norm", {"axis": 1}, W)])
 def test_constraints_match_keras(name, kwargs, w):
     ours, theirs = getattr(constraints, name)(**kwargs), getattr(keras.constraints, name)(**kwargs)
     np.testing.assert_allclose(_apply(ours, w), np.asarray(theirs(w)), rtol=1e-5, atol=1e-7)
     assert ours.get_config() == theirs.get_config()
     assert constraints.get(keras.constraints.serialize(theirs)).get_config() == theirs.get_config()
     assert isinstance(constraints.get(name), getattr(constraints, name))
+
+
+@pytest.mark.parametrize("theirs", [
+    lambda: keras.losses.Huber(delta=2.0), lambda: keras.losses.BinaryFocalCrossentropy(gamma=3.0),
+    lambda: keras.regularizers.L2(0.3), lambda: keras.constraints.MaxNorm(1.5, axis=1)])
+def test_keras_objects_are_rebuilt_from_their_config(theirs):
+    """compile(loss=keras.losses.Huber(...)) and layer arguments given Keras objects: same class, same config."""
+    theirs = theirs()
+    module = {"losses": losses, "regularizers": regularizers, "constraints": constraints}[
+        type(theirs).__module__.split(".")[2]]
+    ours = module.get(theirs)
+    assert type(ours).__name__ == type(theirs).__name__ and type(ours).__module__.startswith("tfkg_graph")
+    assert ours.get_config() == pytest.approx(theirs.get_config())

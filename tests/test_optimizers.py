@@ -74,6 +74,15 @@ CASES = [
     ("RMSprop", {"learning_rate": schedules.PiecewiseConstantDecay([10, 30], [0.05, 0.01, 0.002])}),
     ("Adagrad", {"learning_rate": schedules.InverseTimeDecay(0.2, 5, 0.5)}),
     ("Nadam", {"learning_rate": schedules.PolynomialDecay(0.05, 40, power=2.0)}),
+    ("Adadelta", {}), ("Adadelta", {"learning_rate": 1.0, "rho": 0.8, "epsilon": 1e-4}),
+    ("Ftrl", {}), ("Ftrl", {"learning_rate": 0.1, "l1_regularization_strength": 0.01,
+                            "l2_regularization_strength": 0.02, "l2_shrinkage_regularization_strength": 0.01,
+                            "beta": 0.5, "learning_rate_power": -0.7}),
+    ("Lion", {}), ("Lion", {"learning_rate": 0.01, "beta_1": 0.8, "beta_2": 0.95, "weight_decay": 0.1}),
+    ("Lamb", {}), ("Lamb", {"learning_rate": 0.01, "beta_1": 0.8, "clipnorm": 1.0}),
+    ("Adafactor", {}), ("Adafactor", {"learning_rate": 0.05, "beta_2_decay": -0.5, "clip_threshold": 0.5}),
+    ("SGD", {"learning_rate": schedules.CosineDecayRestarts(0.1, 5)}),
+    ("Adam", {"learning_rate": schedules.CosineDecayRestarts(0.05, 7, t_mul=1.0, m_mul=0.8, alpha=0.1)}),
 ]
 
 

@@ -28,4 +28,16 @@ def lookup(identifier: Any, known: dict[str, type], kind: str, base: type) -> An
         return identifier()
     if isinstance(identifier, base):
         return identifier
+    converted = from_foreign(identifier, known)
+    if converted is not None:
+        return converted
     raise ValueError(f"cannot interpret {identifier!r} as a {kind}")
+
+
+def from_foreign(obj: Any, known: dict[str, type]) -> Any:
+    """An equivalent of another library's object (e.g. a ``keras.losses.Huber(delta=2)`` instance) rebuilt
+    from its class name and ``get_config()``, or None when the class is not one of ``known``."""
+    name = type(obj).__name__
+    if isinstance(obj, type) or name not in known or not callable(getattr(obj, "get_config", None)):
+        return None
+    return known[name].from_config(dict(obj.get_config()))

@@ -133,10 +133,102 @@ def exponential(x: Any) -> Tensor:
     return math.exp(x)
 
 
+def celu(x: Any, alpha: float = 1.0) -> Tensor:
+    """``max(x, 0) + alpha * (exp(min(x, 0) / alpha) - 1)``."""
+    x = convert(x)
+    return math.maximum(x, 0.0) + (math.exp(math.minimum(x, 0.0) / alpha) - 1.0) * alpha
+
+
+def glu(x: Any, axis: int = -1) -> Tensor:
+    """First half times the sigmoid of the second half along ``axis``."""
+    x = convert(x)
+    if x.rank is None or x.shape[axis] is None or x.shape[axis] % 2:
+        raise ValueError(f"glu: axis {axis} of {x.name!r} must have a known even size, got shape {x.shape}")
+    first, second = array.split(x, 2, axis)
+    return first * nn.sigmoid(second)
+
+
+def hard_shrink(x: Any, threshold: float = 0.5) -> Tensor:
+    x = convert(x)
+    return math.select(math.greater(math.abs(x), threshold), x, array.zeros_like(x))
+
+
+def soft_shrink(x: Any, threshold: float = 0.5) -> Tensor:
+    x = convert(x)
+    zeros = array.zeros_like(x)
+    return math.select(math.greater(x, threshold), x - threshold,
+                       math.select(math.less(x, -threshold), x + threshold, zeros))
+
+
+def hard_silu(x: Any) -> Tensor:
+    x = convert(x)
+    return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def hard_tanh(x: Any) -> Tensor:
+    return math.clip_by_value(convert(x), -1.0, 1.0)
+
+
+def log_sigmoid(x: Any) -> Tensor:
+    return math.negative(nn.softplus(math.negative(convert(x))))
+
+
+def mish(x: Any) -> Tensor:
+    x = convert(x)
+    return x * math.tanh(nn.softplus(x))
+
+
+def sparse_plus(x: Any) -> Tensor:
+    """0 below -1, ``(x + 1)^2 / 4`` on (-1, 1), x above."""
+    x = convert(x)
+    return math.select(math.less_equal(x, -1.0), array.zeros_like(x),
+                       math.select(math.less(x, 1.0), math.square(x + 1.0) * 0.25, x))
+
+
+def sparse_sigmoid(x: Any) -> Tensor:
+    x = convert(x)
+    return math.select(math.less_equal(x, -1.0), array.zeros_like(x),
+                       math.select(math.greater_equal(x, 1.0), array.ones_like(x), (x + 1.0) * 0.5))
+
+
+def squareplus(x: Any, b: float = 4) -> Tensor:
+    x = convert(x)
+    return (x + math.sqrt(math.square(x) + float(b))) / 2.0
+
+
+def tanh_shrink(x: Any) -> Tensor:
+    x = convert(x)
+    return x - math.tanh(x)
+
+
+def threshold(x: Any, threshold: float, default_value: float) -> Tensor:
+    x = convert(x)
+    return math.select(math.greater(x, threshold), x, array.fill(array.shape(x), math.scalar_like(x, default_value)))
+
+
+def _sparsemax_last_axis(z: Tensor) -> Tensor:
+    """Sparsemax without a sort: z_i is in the support when ``1 + k_i z_i > sum of z_j >= z_i`` with
+    ``k_i`` their count (pairwise comparisons over the last axis), then ``max(z - tau, 0)``."""
+    pairwise = math.cast(math.greater_equal(array.expand_dims(z, -2), array.expand_dims(z, -1)), z.dtype)
+    rank_at_least = math.reduce_sum(pairwise, -1)
+    sum_at_least = math.reduce_sum(pairwise * array.expand_dims(z, -2), -1)
+    support = math.cast(math.greater(rank_at_least * z + 1.0, sum_at_least), z.dtype)
+    tau = (math.reduce_sum(support * z, -1, keepdims=True) - 1.0) / math.reduce_sum(support, -1, keepdims=True)
+    return math.maximum(z - tau, 0.0)
+
+
+def sparsemax(x: Any, axis: int = -1) -> Tensor:
+    return _on_last_axis(_sparsemax_last_axis, x, axis)
+
+
 ACTIVATIONS: dict[str, Activation] = {fn.__name__: fn for fn in (
     linear, relu, leaky_relu, relu6, elu, selu, sigmoid, hard_sigmoid, tanh, softmax, log_softmax, silu,
-    gelu, softplus, softsign, exponential)}
-ALIASES = {"swish": silu}
+    gelu, softplus, softsign, exponential, celu, glu, hard_shrink, soft_shrink, hard_silu, hard_tanh, log_sigmoid,
+    mish, sparse_plus, sparse_sigmoid, squareplus, tanh_shrink, threshold, sparsemax)}
+ALIASES = {"swish": silu, "hard_swish": hard_silu}
 
 
 def serialize(activation: Activation) -> str:

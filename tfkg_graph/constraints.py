@@ -68,6 +68,8 @@ class MinMaxNorm(Constraint):
         return w * (desired / (norms + EPSILON))
 
 
+max_norm, min_max_norm, non_neg, unit_norm = MaxNorm, MinMaxNorm, NonNeg, UnitNorm
+
 CONSTRAINTS: dict[str, type] = {"MaxNorm": MaxNorm, "NonNeg": NonNeg, "UnitNorm": UnitNorm,
                                 "MinMaxNorm": MinMaxNorm, "max_norm": MaxNorm, "non_neg": NonNeg,
                                 "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm}
@@ -86,5 +88,5 @@ def get(identifier: Any) -> Constraint | None:
     if identifier is None:
         return None
     if callable(identifier) and not isinstance(identifier, (type, Constraint)):
-        return identifier
+        return _keras_objects.from_foreign(identifier, CONSTRAINTS) or identifier
     return deserialize(identifier)

@@ -4,10 +4,13 @@ from __future__ import annotations
 import math as pymath
 from typing import Any
 
+import numpy as np
+
 from . import _keras_objects
 from .graph import Tensor
 from .graph.ops import math
-from .graph.ops.constants import convert
+from .graph.ops.constants import constant, convert
+from .runtime import dtypes
 
 
 def _penalty(value: Any, name: str) -> float:
@@ -63,8 +66,34 @@ class L2(Regularizer):
         return math.reduce_sum(math.square(x)) * self.l2
 
 
+class OrthogonalRegularizer(Regularizer):
+    """``factor * mean |cos|`` over distinct pairs of rows (or columns) of a 2-D weight: pushes them
+    towards orthogonality. Vectors are L2-normalized as ``x * min(rsqrt(sum x^2), 1 / 1e-7)``."""
+
+    def __init__(self, factor: float = 0.01, mode: str = "rows"):
+        if mode not in ("rows", "columns"):
+            raise ValueError(f'Invalid value for argument `mode`. Expected one of {{"rows", "columns"}}, got {mode!r}')
+        self.factor, self.mode = _penalty(factor, "factor"), mode
+
+    def __call__(self, x: Tensor) -> Tensor:
+        x = convert(x)
+        if x.rank != 2:
+            raise ValueError(f"Inputs to OrthogonalRegularizer must have rank 2, got shape {x.shape}")
+        axis = 1 if self.mode == "rows" else 0
+        inverse_norm = math.minimum(math.rsqrt(math.reduce_sum(math.square(x), axis, keepdims=True)), 1e7)
+        unit = x * inverse_norm
+        product = math.matmul(unit, unit, transpose_b=True) if axis == 1 else math.matmul(unit, unit, transpose_a=True)
+        size = x.shape[1 - axis]
+        off_diagonal = constant(1.0 - np.eye(size, dtype=dtypes.to_numpy(x.dtype)), graph=x.graph)
+        pairs = size * (size - 1.0) / 2.0
+        return math.reduce_sum(math.abs(product * off_diagonal)) * (self.factor * 0.5 / pairs)
+
+
+l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
+
 REGULARIZERS: dict[str, type] = {"L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2, "l1l2": L1L2,
-                                 "l1_l2": L1L2}
+                                 "l1_l2": L1L2, "OrthogonalRegularizer": OrthogonalRegularizer,
+                                 "orthogonal_regularizer": OrthogonalRegularizer}
 
 
 def serialize(regularizer: Regularizer) -> dict[str, Any]:
@@ -80,5 +109,5 @@ def get(identifier: Any) -> Regularizer | None:
     if identifier is None:
         return None
     if callable(identifier) and not isinstance(identifier, (type, Regularizer)):
-        return identifier
+        return _keras_objects.from_foreign(identifier, REGULARIZERS) or identifier
     return deserialize(identifier)

@@ -12,7 +12,16 @@ from .accuracy import (Accuracy, BinaryAccuracy, CategoricalAccuracy, MeanAbsolu
                        TopKCategoricalAccuracy, accuracy, binary_accuracy, categorical_accuracy,
                        mean_absolute_error, mean_squared_error, sparse_categorical_accuracy,
                        sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
+from .. import _keras_objects, losses
 from .base import Mean, MeanMetricWrapper, Metric, Sum
+from .function_metrics import (BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, ConcordanceCorrelation,
+                               CosineSimilarity, GraphFunctionMean, Hinge, KLDivergence, LogCoshError,
+                               MeanAbsolutePercentageError, MeanSquaredLogarithmicError, PearsonCorrelation, Poisson,
+                               SparseCategoricalCrossentropy, SquaredHinge, concordance_correlation,
+                               pearson_correlation)
+from .function_metrics import CLASSES as _FUNCTION_METRICS
+from .scores import (F1Score, FBetaScore, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU, R2Score)
+from .scores import CLASSES as _SCORES
 from .confusion import (AUC, ConfusionMatrix, FalseNegatives, FalsePositives, FprAtTpr, Precision,
                         PrecisionAtRecall, Recall, RecallAtPrecision, SensitivityAtSpecificity,
                         SpecificityAtSensitivity, TprAtFpr, TrueNegatives, TruePositives)
@@ -22,7 +31,7 @@ CLASSES: dict[str, type] = {cls.__name__: cls for cls in (
     SparseTopKCategoricalAccuracy, MeanAbsoluteError, MeanSquaredError, RootMeanSquaredError, Mean, Sum,
     AUC, Precision, Recall, TruePositives, FalsePositives, TrueNegatives, FalseNegatives,
     SensitivityAtSpecificity, SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision, FprAtTpr,
-    TprAtFpr, ConfusionMatrix)}
+    TprAtFpr, ConfusionMatrix, *_FUNCTION_METRICS, *_SCORES)}
 
 # Keras' string names (functions and their aliases) -> class
 NAMES: dict[str, type] = {
@@ -34,7 +43,27 @@ NAMES: dict[str, type] = {
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
     "root_mean_squared_error": RootMeanSquaredError, "rmse": RootMeanSquaredError,
     "auc": AUC, "precision": Precision, "recall": Recall,
+    "binary_crossentropy": BinaryCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy, "hinge": Hinge, "squared_hinge": SquaredHinge,
+    "categorical_hinge": CategoricalHinge, "kl_divergence": KLDivergence, "kld": KLDivergence, "poisson": Poisson,
+    "logcosh": LogCoshError, "log_cosh": LogCoshError, "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "mape": MeanAbsolutePercentageError, "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "msle": MeanSquaredLogarithmicError, "pearson_correlation": PearsonCorrelation,
+    "concordance_correlation": ConcordanceCorrelation, "cosine_similarity": CosineSimilarity,
 }
+# Keras' metric functions that have no metric class: wrapped as a mean of the function
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "huber": losses.huber, "binary_focal_crossentropy": losses.binary_focal_crossentropy,
+    "categorical_focal_crossentropy": losses.categorical_focal_crossentropy}
+# Keras 3 exports the loss functions under keras.metrics too
+(binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy, categorical_focal_crossentropy,
+ categorical_hinge, hinge, huber, kl_divergence, log_cosh, mean_absolute_percentage_error,
+ mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge) = (
+    losses.binary_crossentropy, losses.binary_focal_crossentropy, losses.categorical_crossentropy,
+    losses.categorical_focal_crossentropy, losses.categorical_hinge, losses.hinge, losses.huber,
+    losses.kl_divergence, losses.log_cosh, losses.mean_absolute_percentage_error,
+    losses.mean_squared_logarithmic_error, losses.poisson, losses.sparse_categorical_crossentropy,
+    losses.squared_hinge)
 ACCURACY_NAMES = ("accuracy", "acc")
 
 
@@ -54,10 +83,18 @@ def get(identifier: Any) -> Metric:
             return CLASSES[identifier]()
         if identifier.lower() in ACCURACY_NAMES:
             return Accuracy(name=identifier)
+        if identifier.lower() in FUNCTIONS:
+            return GraphFunctionMean(name=identifier, fn=FUNCTIONS[identifier.lower()])
         cls = NAMES.get(identifier.lower())
         if cls is None:
-            raise ValueError(f"unknown metric {identifier!r}; known: {sorted(NAMES) + sorted(CLASSES)}")
+            raise ValueError(f"unknown metric {identifier!r}; known: "
+                             f"{sorted(NAMES) + sorted(FUNCTIONS) + sorted(CLASSES)}")
         return cls(name=identifier)
+    foreign = _keras_objects.from_foreign(identifier, CLASSES)
+    if foreign is not None:
+        return foreign
+    if isinstance(identifier, losses.Loss):  # a loss object as a metric: the mean of its per-batch values
+        return GraphFunctionMean(name=identifier.name, fn=identifier)
     if callable(identifier):
         return MeanMetricWrapper(identifier)
     raise TypeError(f"cannot make a metric from {identifier!r}")
@@ -96,10 +133,15 @@ def resolve(identifier: Any, loss: Any = None, output_shape: tuple | None = None
 
 
 def serialize(metric: Metric) -> dict[str, Any]:
-    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    return _keras_objects.serialize(metric, "keras.metrics")
 
 
-__all__ = sorted(CLASSES) + ["MeanMetricWrapper", "Metric", "get", "resolve", "serialize", "accuracy",
+def deserialize(config: dict[str, Any] | str) -> Metric:
+    return get(config)
+
+
+__all__ = sorted(CLASSES) + ["MeanMetricWrapper", "Metric", "get", "resolve", "serialize", "deserialize", "accuracy",
                              "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
                              "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
-                             "mean_absolute_error", "mean_squared_error"]
+                             "mean_absolute_error", "mean_squared_error", "pearson_correlation",
+                             "concordance_correlation", *FUNCTIONS, *(n for n in NAMES if n in globals())]

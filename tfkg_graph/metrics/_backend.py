@@ -57,6 +57,8 @@ class NumpyOps:
     def column(x: Any, index: int) -> np.ndarray: return np.asarray(x)[..., index]
     @staticmethod
     def matmul_t(a: Any, b: Any) -> np.ndarray: return np.asarray(a, np.float64).T @ np.asarray(b, np.float64)
+    @staticmethod
+    def sigmoid(x: Any) -> np.ndarray: return (1.0 / (1.0 + np.exp(-np.asarray(x, np.float32)))).astype(np.float32)
 
 
 class GraphOps:
@@ -103,6 +105,8 @@ class GraphOps:
     def column(x: Tensor, index: int) -> Tensor: return array.getitem(x, (Ellipsis, index))
     @staticmethod
     def matmul_t(a: Tensor, b: Tensor) -> Tensor: return math.matmul(a, b, transpose_a=True)
+    @staticmethod
+    def sigmoid(x: Tensor) -> Tensor: return math.sigmoid(x)
 
 
 def ops_for(x: Any) -> type:

@@ -164,7 +164,8 @@ class AUC(_Thresholded):
 
     def __init__(self, num_thresholds: int = 200, curve: str = "ROC", summation_method: str = "interpolation",
                  name: str | None = None, dtype: Any = None, thresholds: Sequence[float] | None = None,
-                 multi_label: bool = False, class_id: int | None = None):
+                 multi_label: bool = False, num_labels: int | None = None, label_weights: Sequence[float] | None = None,
+                 from_logits: bool = False, class_id: int | None = None):
         if curve.upper() not in ("ROC", "PR"):
             raise ValueError(f"curve must be 'ROC' or 'PR', got {curve!r}")
         if summation_method not in ("interpolation", "minoring", "majoring"):
@@ -177,6 +178,8 @@ class AUC(_Thresholded):
             inner, num_thresholds = sorted(thresholds), len(thresholds) + 2
         self.num_thresholds, self.curve, self.summation_method = num_thresholds, curve.upper(), summation_method
         self.multi_label, self.init_thresholds = multi_label, thresholds
+        self.num_labels, self.from_logits = num_labels, from_logits
+        self.label_weights = None if label_weights is None else [float(w) for w in label_weights]
         super().__init__([-EPSILON] + inner + [1 + EPSILON], class_id, "macro" if multi_label else None,
                          name or "auc", dtype)
 
@@ -190,7 +193,12 @@ class AUC(_Thresholded):
             x, y = (_divide_no_nan(fp, fp + tn), recall) if self.curve == "ROC" else (recall, _divide_no_nan(tp, tp + fp))
             pick = {"interpolation": lambda a, b: (a + b) / 2, "minoring": np.minimum, "majoring": np.maximum}
             area = np.sum((x[:-1] - x[1:]) * pick[self.summation_method](y[:-1], y[1:]), axis=0)
+        if self.multi_label and self.label_weights is not None:
+            return float(np.sum(area * self.label_weights) / np.sum(self.label_weights))
         return float(np.mean(area))
+
+    def statistics(self, B: type, y_true: Any, y_pred: Any, sample_weight: Any) -> dict[str, Any]:
+        return super().statistics(B, y_true, B.sigmoid(B.f32(y_pred)) if self.from_logits else y_pred, sample_weight)
 
     @staticmethod
     def _interpolated_pr(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
@@ -206,7 +214,8 @@ class AUC(_Thresholded):
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "dtype": self.dtype, "num_thresholds": self.num_thresholds, "curve": self.curve,
                 "summation_method": self.summation_method, "thresholds": self.init_thresholds,
-                "multi_label": self.multi_label, "class_id": self.class_id}
+                "multi_label": self.multi_label, "num_labels": self.num_labels, "label_weights": self.label_weights,
+                "from_logits": self.from_logits, "class_id": self.class_id}
 
 
 class _AtConstraint(_Thresholded):

@@ -6,12 +6,14 @@ from typing import Any
 from .. import _keras_objects
 from . import schedules
 from .algorithms import SGD, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop
+from .more_algorithms import Adadelta, Adafactor, Ftrl, Lamb, Lion
 from .optimizer import Optimizer
 
-__all__ = ["SGD", "Adagrad", "Adam", "Adamax", "AdamW", "Nadam", "RMSprop", "Optimizer", "schedules", "get",
-           "serialize", "deserialize"]
+__all__ = ["SGD", "Adagrad", "Adam", "Adamax", "AdamW", "Nadam", "RMSprop", "Adadelta", "Adafactor", "Ftrl", "Lamb",
+           "Lion", "Optimizer", "schedules", "get", "serialize", "deserialize"]
 
-OPTIMIZERS: dict[str, type] = {cls.__name__: cls for cls in (SGD, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop)}
+OPTIMIZERS: dict[str, type] = {cls.__name__: cls for cls in (SGD, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop,
+                                                             Adadelta, Adafactor, Ftrl, Lamb, Lion)}
 OPTIMIZERS.update({name.lower(): cls for name, cls in list(OPTIMIZERS.items())})
 
 

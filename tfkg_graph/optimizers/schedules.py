@@ -131,8 +131,32 @@ class CosineDecay(LearningRateSchedule):
         return math.select(math.less(s, warmup_steps), warm, self._decay(s - warmup_steps, decay_steps, target))
 
 
+class CosineDecayRestarts(LearningRateSchedule):
+    """SGDR: cosine cycles, the i-th lasting ``first_decay_steps * t_mul^i`` steps and starting at
+    ``initial * m_mul^i``. The restart index is known in Python when ``t_mul == 1``, else by logarithm."""
+
+    def __init__(self, initial_learning_rate: float, first_decay_steps: int, t_mul: float = 2.0, m_mul: float = 1.0,
+                 alpha: float = 0.0, name: str = "SGDRDecay"):
+        _positive_steps(first_decay_steps, "first_decay_steps")
+        self.initial_learning_rate, self.first_decay_steps = initial_learning_rate, first_decay_steps
+        self.t_mul, self.m_mul, self.alpha, self.name = t_mul, m_mul, alpha, name
+
+    def __call__(self, step: Tensor) -> Tensor:
+        fraction = math.cast(step, "float32") / _f32(self.first_decay_steps, step)
+        if self.t_mul == 1.0:
+            restart = math.floor(fraction)
+            fraction = fraction - restart
+        else:
+            t_mul = _f32(self.t_mul, step)
+            restart = math.floor(math.log(1.0 - fraction * (1.0 - self.t_mul)) / math.log(t_mul))
+            completed = (1.0 - math.pow(t_mul, restart)) / (1.0 - self.t_mul)
+            fraction = (fraction - completed) / math.pow(t_mul, restart)
+        cosine = math.pow(_f32(self.m_mul, step), restart) * 0.5 * (math.cos(fraction * pymath.pi) + 1.0)
+        return _f32(self.initial_learning_rate, step) * (cosine * (1 - self.alpha) + self.alpha)
+
+
 SCHEDULES: dict[str, type] = {cls.__name__: cls for cls in (
-    ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay, CosineDecay)}
+    ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay, CosineDecay, CosineDecayRestarts)}
 
 
 def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:

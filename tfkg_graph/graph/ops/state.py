@@ -81,8 +81,11 @@ class Variable:
 
 
 # ---- initializers (Keras 3 names, arguments and distributions) ----------------------------------
-def _fans(shape: Sequence[int]) -> tuple[float, float]:
-    """Keras' fan computation: last two dims, times the receptive field for conv kernels."""
+def _fans(shape: Sequence[int], input_axes: Sequence[int] | None = None,
+          output_axes: Sequence[int] | None = None) -> tuple[float, float]:
+    """Keras' fan computation: the given axes' sizes, else the last two dims times the receptive field."""
+    if input_axes is not None and output_axes is not None:
+        return float(np.prod([shape[a] for a in input_axes])), float(np.prod([shape[a] for a in output_axes]))
     if len(shape) == 0:
         return 1.0, 1.0
     if len(shape) == 1:
@@ -166,17 +169,19 @@ class TruncatedNormal(RandomNormal):
 
 class VarianceScaling(Initializer):
     def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
-                 seed: int | None = None):
+                 seed: int | None = None, input_axes: Sequence[int] | None = None,
+                 output_axes: Sequence[int] | None = None):
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"VarianceScaling mode must be fan_in, fan_out or fan_avg, got {mode!r}")
         if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
             raise ValueError(f"VarianceScaling distribution {distribution!r} is not known")
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+        self.input_axes, self.output_axes = input_axes, output_axes
 
     def __call__(self, shape, dtype="float32", graph=None):
         g = graph or get_default_graph()
         dt = dtypes.as_dtype(dtype)
-        fan_in, fan_out = _fans(shape)
+        fan_in, fan_out = _fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         scale = self.scale / max(1.0, n)
         if self.distribution == "truncated_normal":
@@ -214,11 +219,12 @@ class Orthogonal(Initializer):
 
 
 def _scaled(name: str, scale: float, mode: str, distribution: str) -> type:
-    def __init__(self, seed: int | None = None):
-        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+    def __init__(self, seed: int | None = None, input_axes: Sequence[int] | None = None,
+                 output_axes: Sequence[int] | None = None):
+        VarianceScaling.__init__(self, scale, mode, distribution, seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
     return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
                                            "__doc__": f"VarianceScaling({scale}, {mode!r}, {distribution!r})."})
 

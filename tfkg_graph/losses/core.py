@@ -15,11 +15,10 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable
 
-from . import _keras_objects
-from .graph import Tensor
-from .graph.ops import array, math, nn
-from .graph.ops.constants import constant, convert
-from .runtime import dtypes
+from ..graph import Tensor
+from ..graph.ops import array, math, nn
+from ..graph.ops.constants import constant, convert
+from ..runtime import dtypes
 
 EPSILON = 1e-7  # keras.backend.epsilon()
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
@@ -306,32 +305,3 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         config = super().get_config()
         config.pop("axis")  # as Keras 3's get_config
         return config
-
-
-LOSSES: dict[str, type] = {cls.__name__: cls for cls in (
-    MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy)}
-FUNCTIONS: dict[str, type] = {
-    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError, "MSE": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
-    "huber": Huber, "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy,
-    "BCE": BinaryCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
-    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy}
-
-
-def serialize(loss: Loss) -> dict[str, Any]:
-    return _keras_objects.serialize(loss, "keras.losses")
-
-
-def deserialize(config: dict[str, Any] | str) -> Loss:
-    return _keras_objects.lookup(config, {**LOSSES, **FUNCTIONS}, "loss", Loss)
-
-
-def get(identifier: Any) -> Loss | None:
-    """A Loss for a class or function name ('sparse_categorical_crossentropy', 'mse', 'Huber'), a class,
-    an instance, a config dict, or a plain ``fn(y_true, y_pred) -> per-sample losses`` (wrapped)."""
-    if identifier is None:
-        return None
-    if callable(identifier) and not isinstance(identifier, (type, Loss)):
-        return LossFunctionWrapper(identifier)
-    return deserialize(identifier)

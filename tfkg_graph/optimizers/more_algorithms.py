@@ -1,0 +1,216 @@
+"""Adadelta, Ftrl, Lion, Lamb and Adafactor with Keras 3's update formulas, in Keras' order of operations
+(plain math ops: TF's fused kernels for Adadelta/Ftrl round differently from Keras)."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..graph import Operation, Tensor
+from ..graph.ops import array, math
+from ..graph.ops.state import Variable
+from .optimizer import Optimizer, Step
+
+
+def _group(ops: list[Operation]) -> Operation:
+    return array.group(ops, name="update")
+
+
+class Adadelta(Optimizer):
+    """``acc_g = rho acc_g + (1-rho) g^2; d = -sqrt(acc_d + eps) g / sqrt(acc_g + eps);
+    acc_d = rho acc_d + (1-rho) d^2; var += lr d``."""
+
+    def __init__(self, learning_rate: Any = 0.001, rho: float = 0.95, epsilon: float = 1e-7, **kwargs: Any):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.rho, self.epsilon = rho, epsilon
+
+    def build_slots(self, variables: list[Variable]) -> None:
+        self.accumulated_grads, self.accumulated_delta_vars = self.add_slots(
+            variables, ["accumulated_grad", "accumulated_delta_var"])
+
+    def update_step(self, grad: Tensor, var: Variable, step: Step, index: int) -> Operation:
+        dt = var.dtype
+        rho, one_minus_rho = step.scalar("rho", dt, self.rho), step.scalar("one_minus_rho", dt, 1 - self.rho)
+        eps = step.scalar("epsilon", dt, self.epsilon)
+        acc_grad, acc_delta = self.accumulated_grads[index], self.accumulated_delta_vars[index]
+        new_acc_grad = rho * acc_grad.value() + one_minus_rho * math.square(grad)
+        acc_delta_value = acc_delta.value()
+        delta = math.negative(math.sqrt(acc_delta_value + eps) * grad / math.sqrt(new_acc_grad + eps))
+        new_acc_delta = rho * acc_delta_value + one_minus_rho * math.square(delta)
+        return _group([acc_grad.assign(new_acc_grad), acc_delta.assign(new_acc_delta),
+                       var.assign_add(step.lr(dt) * delta)])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+class Ftrl(Optimizer):
+    """Follow-the-regularized-leader with L1/L2/shrinkage regularization, as keras.optimizers.Ftrl."""
+
+    def __init__(self, learning_rate: Any = 0.001, learning_rate_power: float = -0.5,
+                 initial_accumulator_value: float = 0.1, l1_regularization_strength: float = 0.0,
+                 l2_regularization_strength: float = 0.0, l2_shrinkage_regularization_strength: float = 0.0,
+                 beta: float = 0.0, **kwargs: Any):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        checks = {"initial_accumulator_value": initial_accumulator_value,
+                  "l1_regularization_strength": l1_regularization_strength,
+                  "l2_regularization_strength": l2_regularization_strength,
+                  "l2_shrinkage_regularization_strength": l2_shrinkage_regularization_strength}
+        for key, value in checks.items():
+            if value < 0.0:
+                raise ValueError(f"`{key}` needs to be positive or zero, got {value}")
+        if learning_rate_power > 0.0:
+            raise ValueError(f"`learning_rate_power` needs to be negative or zero, got {learning_rate_power}")
+        self.learning_rate_power, self.initial_accumulator_value = learning_rate_power, initial_accumulator_value
+        self.l1_regularization_strength = l1_regularization_strength
+        self.l2_regularization_strength = l2_regularization_strength
+        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
+        self.beta = beta
+
+    def build_slots(self, variables: list[Variable]) -> None:
+        self.accumulators, self.linears = [], []
+        for v in variables:
+            self.accumulators.append(self.add_variable(v.shape, v.dtype, f"{v.name}/accumulator",
+                                                       self.initial_accumulator_value))
+            self.linears.append(self.add_variable(v.shape, v.dtype, f"{v.name}/linear"))
+
+    def update_step(self, grad: Tensor, var: Variable, step: Step, index: int) -> Operation:
+        dt = var.dtype
+        lr = step.lr(dt)
+        power = step.scalar("minus_learning_rate_power", dt, -self.learning_rate_power)
+        l2 = step.scalar("l2_regularization", dt, lambda: self.l2_regularization_strength + self.beta / (2.0 * lr))
+        accumulator, linear = self.accumulators[index], self.linears[index]
+        var_value, accumulator_value = var.value(), accumulator.value()
+        grad_to_use = grad + var_value * (2 * self.l2_shrinkage_regularization_strength)
+        new_accumulator = accumulator_value + math.square(grad)
+        new_accumulator_power = math.pow(new_accumulator, power)
+        new_linear = linear.value() + (grad_to_use - (new_accumulator_power - math.pow(accumulator_value, power))
+                                       / lr * var_value)
+        quadratic = new_accumulator_power / lr + l2 * 2.0
+        l1 = self.l1_regularization_strength
+        clipped = math.clip_by_value(new_linear, -l1, l1)
+        return _group([linear.assign(new_linear), var.assign((clipped - new_linear) / quadratic),
+                       accumulator.assign(new_accumulator)])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "learning_rate_power": self.learning_rate_power,
+                "initial_accumulator_value": self.initial_accumulator_value,
+                "l1_regularization_strength": self.l1_regularization_strength,
+                "l2_regularization_strength": self.l2_regularization_strength,
+                "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
+                "beta": self.beta}
+
+
+class Lion(Optimizer):
+    """``var -= lr sign(b1 m + (1-b1) g); m = b2 m + (1-b2) g``."""
+
+    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.99, **kwargs: Any):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        if beta_1 <= 0 or beta_1 > 1:
+            raise ValueError(f"Argument `beta_1` must be in the [0, 1] range, got beta_1={beta_1}")
+        self.beta_1, self.beta_2 = beta_1, beta_2
+
+    def build_slots(self, variables: list[Variable]) -> None:
+        self.momentums = self.add_slots(variables, ["momentum"])[0]
+
+    def update_step(self, grad: Tensor, var: Variable, step: Step, index: int) -> Operation:
+        dt = var.dtype
+        b1, b2 = step.scalar("beta_1", dt, self.beta_1), step.scalar("beta_2", dt, self.beta_2)
+        m = self.momentums[index]
+        m_value = m.value()
+        direction = math.sign(m_value * b1 + grad * (1.0 - b1))
+        return _group([var.assign_sub(step.lr(dt) * direction), m.assign(m_value * b2 + grad * (1.0 - b2))])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}
+
+
+class Lamb(Optimizer):
+    """Adam's bias-corrected step scaled per variable by the trust ratio ``|var| / |step|``."""
+
+    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, **kwargs: Any):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+
+    def build_slots(self, variables: list[Variable]) -> None:
+        self.momentums, self.velocities = self.add_slots(variables, ["momentum", "velocity"])
+
+    def update_step(self, grad: Tensor, var: Variable, step: Step, index: int) -> Operation:
+        dt = var.dtype
+        m, v = self.momentums[index], self.velocities[index]
+        m_value, v_value = m.value(), v.value()
+        new_m = m_value + (grad - m_value) * step.scalar("one_minus_beta_1", dt, 1 - self.beta_1)
+        new_v = v_value + (math.square(grad) - v_value) * step.scalar("one_minus_beta_2", dt, 1 - self.beta_2)
+        m_hat = new_m / (1.0 - step.power("beta_1_power", self.beta_1, dt))
+        v_sqrt = math.sqrt(new_v / (1.0 - step.power("beta_2_power", self.beta_2, dt))) + step.scalar(
+            "epsilon", dt, self.epsilon)
+        update = m_hat / v_sqrt
+        w_norm = math.sqrt(math.reduce_sum(math.square(var.value())))
+        g_norm = math.sqrt(math.reduce_sum(math.square(update)))
+        one = math.scalar_like(w_norm, 1.0)
+        ratio = math.select(math.greater(w_norm, 0.0),
+                            math.select(math.greater(g_norm, 0.0), w_norm / g_norm, one), one)
+        return _group([m.assign(new_m), v.assign(new_v), var.assign_sub(ratio * step.lr(dt) * update)])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Adafactor(Optimizer):
+    """Factored second moments (row and column means) for matrices, a full one for vectors; relative step
+    ``min(lr, 1/sqrt(t))`` scaled by the variable's RMS; updates clipped by RMS to ``clip_threshold``."""
+
+    def __init__(self, learning_rate: Any = 0.001, beta_2_decay: float = -0.8, epsilon_1: float = 1e-30,
+                 epsilon_2: float = 1e-3, clip_threshold: float = 1.0, relative_step: bool = True, **kwargs: Any):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_2_decay, self.epsilon_1, self.epsilon_2 = beta_2_decay, epsilon_1, epsilon_2
+        self.clip_threshold, self.relative_step = clip_threshold, relative_step
+
+    def build_slots(self, variables: list[Variable]) -> None:
+        self.r: list[Variable] = []
+        self.c: list[Variable] = []
+        self.v: list[Variable] = []
+        for var in variables:
+            shape = list(var.shape)
+            if len(shape) < 2:  # Keras keeps unused scalar factors for vectors: same state layout
+                self.r.append(self.add_variable((), var.dtype, f"{var.name}/r"))
+                self.c.append(self.add_variable((), var.dtype, f"{var.name}/c"))
+            else:
+                self.r.append(self.add_variable(shape[:-1], var.dtype, f"{var.name}/r"))
+                self.c.append(self.add_variable(shape[:-2] + shape[-1:], var.dtype, f"{var.name}/c"))
+            self.v.append(self.add_variable(shape, var.dtype, f"{var.name}/velocity"))
+
+    @staticmethod
+    def _rms(x: Tensor) -> Tensor:
+        return math.sqrt(math.reduce_mean(math.square(x)))
+
+    def update_step(self, grad: Tensor, var: Variable, step: Step, index: int) -> Operation:
+        dt = var.dtype
+        t = step.local_step(dt)
+        lr = step.lr(dt)
+        rho = step.scalar("relative_step_size", dt, lambda: math.minimum(lr, math.rsqrt(t)))
+        var_value = var.value()
+        alpha = math.maximum(self._rms(var_value), step.scalar("epsilon_2", dt, self.epsilon_2)) * rho
+        squared = math.square(grad) + self.epsilon_1
+        beta_2_t = step.scalar("beta_2_t", dt, lambda: 1.0 - math.pow(t, step.scalar(
+            "beta_2_decay", dt, self.beta_2_decay)))
+        v = self.v[index]
+        updates = []
+        r, c = self.r[index], self.c[index]
+        if len(var.shape) >= 2:
+            new_r = beta_2_t * r.value() + (1.0 - beta_2_t) * math.reduce_mean(squared, -1)
+            new_c = beta_2_t * c.value() + (1.0 - beta_2_t) * math.reduce_mean(squared, -2)
+            new_v = (array.expand_dims(new_r / math.reduce_mean(new_r, -1, keepdims=True), -1)
+                     * array.expand_dims(new_c, -2))
+            updates += [r.assign(new_r), c.assign(new_c)]
+        else:
+            new_v = beta_2_t * v.value() + (1.0 - beta_2_t) * squared
+        updates.append(v.assign(new_v))
+        u = grad / math.sqrt(new_v)
+        u_hat = u / math.maximum(math.scalar_like(u, 1.0), self._rms(u) / self.clip_threshold)
+        updates.append(var.assign_sub(alpha * u_hat))
+        return _group(updates)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_2_decay": self.beta_2_decay, "epsilon_1": self.epsilon_1,
+                "epsilon_2": self.epsilon_2, "clip_threshold": self.clip_threshold,
+                "relative_step": self.relative_step}
