@@ -36,7 +36,7 @@ bench: $(STAMP)
 	$(PY) bench/run.py --json bench/results/latest.json
 
 graphdefs: $(STAMP)
-	$(PY) -m tfkg_graph.examples_graphdefs
+	$(PY) -m tools.examples_graphdefs
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -8,7 +8,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["tfkg_graph", "tfkg_graph.*", "tools"]),
+    packages=find_packages(include=["tfkg_graph", "tfkg_graph.*"]),  # tools/ is repository-only
     package_data={"tfkg_graph.runtime.protos": ["*.proto"]},
     install_requires=["numpy>=1.24", "protobuf>=4.21", "cffi>=1.15"],
     extras_require={
@@ -17,5 +17,5 @@ setup(
         "gpu": ["tensorflow[and-cuda]>=2.15"],
         "test": ["tensorflow-cpu>=2.15", "pytest>=7", "scikit-learn", "h5py", "tensorboard", "pyarrow"],
     },
-    entry_points={"console_scripts": ["tfkg-inspect=tools.inspect_graph:main"]},
+    entry_points={"console_scripts": ["tfkg-inspect=tfkg_graph.inspect.cli:main"]},
 )
