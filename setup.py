@@ -15,7 +15,8 @@ setup(
         # The C library comes from a TensorFlow wheel; or set TFKG_LIBTENSORFLOW to a standalone build.
         "cpu": ["tensorflow-cpu>=2.15"],
         "gpu": ["tensorflow[and-cuda]>=2.15"],
-        "test": ["tensorflow-cpu>=2.15", "pytest>=7", "scikit-learn", "h5py", "tensorboard", "pyarrow"],
+        "test": ["tensorflow-cpu>=2.15", "pytest>=7", "scikit-learn", "h5py", "tensorboard", "pyarrow",
+                 "ruff>=0.5", "import-linter>=2.1"],  # lint and import contracts run in `make test`
     },
     entry_points={"console_scripts": ["tfkg-inspect=tfkg_graph.inspect.cli:main"]},
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,10 +17,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_installs_only_tfkg_graph_and_the_console_script_targets_it(tmp_path):
+    source = tmp_path / "src"  # a copy, so the build leaves no build/ or egg-info in the checkout
+    for name in ("tfkg_graph", "tools"):  # tools/ present, and still not installed
+        shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("setup.py", "README.md"):
+        shutil.copy(REPO / name, source)
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                           "-w", str(tmp_path), str(REPO)], capture_output=True, text=True, timeout=600)
+                           "-w", str(tmp_path / "dist"), str(source)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    (wheel,) = tmp_path.glob("*.whl")
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/", 1)[0] for n in names}
     assert {t for t in top if not t.endswith(".dist-info")} == {"tfkg_graph"}

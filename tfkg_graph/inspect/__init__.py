@@ -15,8 +15,8 @@ from .dot import dot_available, to_dot, to_svg
 from .load import Artifact, load
 from .render import format_diff, format_node, format_subgraph, format_summary
 from .summary import op_registry, safe_loading_verdict, summarize
-from .views import (GraphView, InspectError, attr_value, dtype_name, find_nodes, node_info, parse_input,
-                    part_of, shape_list, shape_text, subgraph)
+from .query import find_nodes, node_info, subgraph
+from .views import GraphView, InspectError, attr_value, dtype_name, parse_input, part_of, shape_list, shape_text
 
 __all__ = ["main", "diff", "dot_available", "to_dot", "to_svg", "Artifact", "load", "format_diff", "format_node",
            "format_subgraph", "format_summary", "op_registry", "safe_loading_verdict", "summarize", "GraphView",

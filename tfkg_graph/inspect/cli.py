@@ -17,7 +17,8 @@ from .dot import to_dot, to_svg
 from .load import load
 from .render import format_diff, format_node, format_subgraph, format_summary, table
 from .summary import summarize
-from .views import InspectError, find_nodes, node_info, subgraph
+from .query import find_nodes, node_info, subgraph
+from .views import InspectError
 
 PROG = "tfkg-inspect"
 COMMANDS = ("summary", "node", "find", "subgraph", "dot", "svg", "diff")

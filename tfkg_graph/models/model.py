@@ -646,16 +646,6 @@ class Model(Layer):
         from .summary import summary_text
         (print_fn or print)(summary_text(self, line_length or 80))
 
-    # -- saving (tfkg_graph.saving does the work) -------------------------------------------------------------
-    def save(self, filepath: str, processors: Any = None) -> str:
-        from ..saving import model_io; return model_io.save_model(self, filepath, processors)
-
-    def save_weights(self, filepath: str) -> str:
-        from ..saving import model_io; return model_io.save_weights(self, filepath)
-
-    def load_weights(self, filepath: str, skip_mismatch: bool = False) -> None:
-        from ..saving import model_io; model_io.load_weights(self, filepath, skip_mismatch)
-
     def get_config(self) -> dict[str, Any]:
         from .serialization import functional_config
         return functional_config(self)

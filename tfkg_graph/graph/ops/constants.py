@@ -6,7 +6,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ...runtime import dtypes
-from ...runtime.codecs import numpy_to_tensor_proto, tensor_proto_to_numpy
+from ...runtime.codecs import numpy_to_tensor_proto
+from ...runtime.codecs import tensor_proto_to_numpy as tensor_proto_to_numpy  # re-export: the older import path
 from ..graph import Graph, Tensor, as_shape, get_default_graph
 
 
