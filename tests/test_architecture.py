@@ -75,7 +75,7 @@ def test_cycle_finder_sees_a_cycle_through_a_function_level_import(tmp_path, mon
 
 
 def test_no_import_cycles_between_files_beyond_the_known_ones():
-    cycles = import_cycles(grimp.build_graph("tfkg_graph", cache_dir=None))
+    cycles = import_cycles(grimp.build_graph("tfkg_graph", cache_dir=None, exclude_type_checking_imports=True))
     new = [c for c in cycles if not any(c <= known for known in KNOWN_CYCLES)]
     assert not new, f"new import cycles: {new}"
 
@@ -92,5 +92,4 @@ def test_import_contracts_and_lint_pass():
 def test_files_over_the_size_limit_are_only_known_ones():
     sizes = {str(p.relative_to(REPO)): len(p.read_text().splitlines()) for p in (REPO / "tfkg_graph").rglob("*.py")}
     over = {p for p, n in sizes.items() if n > SIZE_LIMIT} - TABLES
-    assert over <= {"tfkg_graph/models/model.py", "tfkg_graph/data/datasets.py", "tfkg_graph/data/processors.py",
-                     "tfkg_graph/layers/base.py"}, over
+    assert over <= {"tfkg_graph/models/model.py", "tfkg_graph/data/processors.py"}, over
