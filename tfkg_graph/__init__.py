@@ -9,8 +9,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = ("activations", "autodiff", "callbacks", "constraints", "data", "graph", "initializers", "layers",
-               "losses", "metrics", "models", "ops", "optimizers", "regularizers", "runtime", "saving")
+_SUBMODULES = ("activations", "autodiff", "callbacks", "constraints", "data", "distribute", "graph", "initializers",
+               "inspect", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "runtime",
+               "saving", "tensorboard")
 
 
 def __getattr__(name: str) -> Any:

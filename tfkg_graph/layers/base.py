@@ -23,6 +23,7 @@ from .tree import flatten, map_structure
 from .weights import Weight, checked_weight_values
 
 _node_ids = itertools.count()
+AGGREGATIONS = (None, "none", "mean", "sum", "only_first_replica")  # keras.Variable's accepted values
 
 
 # ---- symbolic tensors -------------------------------------------------------------------------
@@ -155,7 +156,12 @@ class Layer:
     # -- weights ---------------------------------------------------------------------------------
     def add_weight(self, shape: Sequence[int] = (), initializer: Any = None, dtype: Any = None,
                    trainable: bool = True, autocast: bool = True, regularizer: Any = None,
-                   constraint: Any = None, aggregation: str = "none", name: str | None = None) -> Weight:
+                   constraint: Any = None, aggregation: str | None = "none", name: str | None = None) -> Weight:
+        """Keras' ``add_weight``. ``aggregation`` is checked and recorded as Keras does (it matters only
+        under a distribution strategy); ``autocast`` is recorded too: there is no mixed-precision policy
+        here, so a weight is always read in its own dtype whichever value is given."""
+        if aggregation not in AGGREGATIONS:
+            raise ValueError(f"aggregation must be one of {AGGREGATIONS}, got {aggregation!r}")
         dtype = standardize_dtype(dtype or self.dtype)
         if initializer is None:
             initializer = "glorot_uniform" if dtypes.is_floating(dtypes.as_dtype(dtype)) else "zeros"
@@ -163,7 +169,8 @@ class Layer:
         if any(w.name == name for w in self._weights):
             raise ValueError(f"layer {self.name!r} already has a weight named {name!r}")
         weight = Weight(self, name, shape, dtype, get_initializer(initializer), trainable,
-                        get_regularizer(regularizer), get_constraint(constraint))
+                        get_regularizer(regularizer), get_constraint(constraint),
+                        aggregation=aggregation or "none", autocast=bool(autocast))
         self._weights.append(weight)
         return weight
 
@@ -316,10 +323,15 @@ class InputLayer(Layer):
     def __init__(self, shape: Sequence[int | None] | None = None, batch_size: int | None = None,
                  dtype: Any = None, sparse: bool | None = None, batch_shape: Sequence[int | None] | None = None,
                  input_tensor: Any = None, optional: bool = False, name: str | None = None, **kwargs: Any):
-        kwargs.pop("ragged", None)
+        ragged = kwargs.pop("ragged", None)
         super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
-        if sparse:
-            raise ValueError("sparse inputs are not supported")
+        if sparse or ragged:
+            raise ValueError(f"{'sparse' if sparse else 'ragged'} inputs are not supported")
+        if input_tensor is not None:
+            raise ValueError("an existing tensor cannot be wrapped as an input: the model's graph makes its "
+                             "own placeholders (pass shape and dtype instead)")
+        if optional:
+            raise ValueError("optional inputs are not supported: every model input needs a value")
         if batch_shape is None:
             if shape is None:
                 raise ValueError("Input needs a shape (without the batch dimension) or a batch_shape")
@@ -336,10 +348,11 @@ class InputLayer(Layer):
 
 def Input(shape: Sequence[int | None] | None = None, batch_size: int | None = None, dtype: Any = None,
           sparse: bool | None = None, batch_shape: Sequence[int | None] | None = None, name: str | None = None,
-          tensor: Any = None, optional: bool = False) -> KerasTensor:
-    """A symbolic model input (Keras' ``keras.Input``); the batch size is never fixed in the graph."""
-    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
-                      batch_shape=batch_shape, name=name).output_tensor
+          tensor: Any = None, optional: bool = False, ragged: bool | None = None) -> KerasTensor:
+    """A symbolic model input (Keras' ``keras.Input``); the batch size is never fixed in the graph.
+    ``tensor``, ``optional`` and ``ragged``/``sparse`` inputs are refused with a ValueError."""
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
+                      input_tensor=tensor, optional=optional, ragged=ragged, name=name).output_tensor
 
 
 # Moved to global_state / tree / weights; still importable from here (older import paths).

@@ -21,8 +21,10 @@ class Weight:
     """
 
     def __init__(self, layer: "Layer", name: str, shape: Sequence[int], dtype: str, initializer: Any,
-                 trainable: bool, regularizer: Any, constraint: Any):
+                 trainable: bool, regularizer: Any, constraint: Any, aggregation: str = "none",
+                 autocast: bool = True):
         self.layer, self.name = layer, name
+        self.aggregation, self.autocast = aggregation, autocast  # as keras.Variable records them
         self.shape, self.dtype = tuple(int(d) for d in shape), dtype
         self.initializer, self.regularizer, self.constraint = initializer, regularizer, constraint
         self._trainable = trainable
