@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench graphdefs clean
+.PHONY: demo test lint bench graphdefs clean
 
 # System tools some tests use: Graphviz (SVG rendering) and valgrind (C library leak check).
 # Installed when missing and apt-get is usable; otherwise those tests skip with a visible reason.
@@ -29,14 +29,19 @@ $(STAMP): setup.py
 demo: $(STAMP)
 	$(PY) examples/iris/train.py
 
-test: $(STAMP) $(SYSTEM_TOOLS)
+# ruff (ruff.toml) and the import contracts of docs/design.md (.importlinter) before the suite
+lint: $(STAMP)
+	$(PY) -m ruff check tfkg_graph tools
+	$(VENV)/bin/lint-imports
+
+test: lint $(STAMP) $(SYSTEM_TOOLS)
 	$(PY) -m pytest -q tests
 
 bench: $(STAMP)
 	$(PY) bench/run.py --json bench/results/latest.json
 
 graphdefs: $(STAMP)
-	$(PY) -m tfkg_graph.examples_graphdefs
+	$(PY) -m tools.examples_graphdefs
 
 clean:
 	rm -rf $(VENV) build *.egg-info

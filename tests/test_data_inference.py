@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 
+from tfkg_graph import layers, models
 from tfkg_graph.data import (
     CategoryLookup,
     CsvDataset,
@@ -124,8 +125,6 @@ def test_save_is_atomic_and_rejects_unfitted(tmp_path):
 
 def test_iris_end_to_end_with_model_fit_and_save(iris, tmp_path):
     """The dataset protocol as model.fit consumes it, and model.save(processors=...) -> save_processors."""
-    models = pytest.importorskip("tfkg_graph.models", reason="model code not available")
-    layers = pytest.importorskip("tfkg_graph.layers", reason="layers not available")
     m = models.Sequential([layers.Input((4,)), layers.Dense(8, activation="relu"), layers.Dense(3, activation="softmax")])
     m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     m.fit(x=iris.train, validation_data=iris.val, epochs=2, class_weight=iris.class_weights(), verbose=0)

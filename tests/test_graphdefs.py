@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tfkg_graph import examples_graphdefs
+from tools import examples_graphdefs
 
 
 @pytest.mark.parametrize("name", sorted(examples_graphdefs.EXAMPLES))

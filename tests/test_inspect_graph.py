@@ -1,4 +1,4 @@
-"""tools/inspect_graph.py against independent oracles: our builder's own objects, TF Python's protos,
+"""tfkg_graph.inspect (tfkg-inspect) against independent oracles: our builder's own objects, TF Python's protos,
 loaders and checkpoint readers, Keras' layer parameter counts, and Graphviz's rendered SVG."""
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tfkg_graph.autodiff import gradients
 from tfkg_graph.graph import Graph, Variable, array, math as tmath, nn, placeholder
 from tfkg_graph.runtime import protos
 from tfkg_graph.saving import bundle
-from tools import inspect_graph as ig
+from tfkg_graph import inspect as ig
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -390,7 +390,7 @@ def test_corrupt_inputs_give_one_line_and_exit_2(tmp_path, tf1_saved_model, caps
 # ---- as a program -------------------------------------------------------------------------------
 def test_console_command_json_and_no_tensorflow_import(mlp):
     exe = Path(sys.executable).with_name("tfkg-inspect")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "tools.inspect_graph"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "tfkg_graph.inspect"]
     done = subprocess.run(cmd + ["--json", str(mlp["path"])], capture_output=True, text=True, timeout=120,
                           cwd=REPO)
     assert done.returncode == 0, done.stderr
@@ -406,7 +406,7 @@ def test_console_command_json_and_no_tensorflow_import(mlp):
     assert bad.returncode == 2 and bad.stderr.startswith("tfkg-inspect: error:") and "Traceback" not in bad.stderr
     probe = subprocess.run([sys.executable, "-c", (
         "import sys, contextlib, io\n"
-        "from tools.inspect_graph import main\n"
+        "from tfkg_graph.inspect import main\n"
         f"with contextlib.redirect_stdout(io.StringIO()): code = main(['summary', {str(mlp['path'])!r}])\n"
         "assert code == 0, code\n"
         "assert not [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')], 'TF imported'\n")],

@@ -284,7 +284,7 @@ def test_uncompiled_training_raises():
 
 @pytest.mark.parametrize("name", ["iris", "multiple_inputs"])
 def test_examples_reach_90_percent_test_accuracy(name, tmp_path, capsys):
-    from tfkg_graph.examples_graphdefs import load_example
+    from tools.examples_graphdefs import load_example
     example = load_example(name)
     accuracy = example.main(str(tmp_path / "saved")) if name == "iris" else example.main()
     assert accuracy >= 0.9

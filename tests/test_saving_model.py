@@ -72,7 +72,6 @@ def test_a_model_without_variables_saves_and_serves(tmp_path, tf):
 
 
 def test_save_load_continue_equals_uninterrupted(tmp_path):
-    pytest.importorskip("tfkg_graph.losses")
     y = np.random.default_rng(3).standard_normal((6, 3)).astype(np.float32)
     straight = functional()
     straight.compile(optimizer="adam", loss="mse")
@@ -88,7 +87,6 @@ def test_save_load_continue_equals_uninterrupted(tmp_path):
 
 
 def test_tf_train_signature_steps_like_our_train_on_batch(tmp_path, tf):
-    pytest.importorskip("tfkg_graph.losses")
     y = np.ones((6, 3), np.float32)
     model = functional()
     model.compile(optimizer="sgd", loss="mse")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = ("activations", "autodiff", "backend", "callbacks", "constraints", "data", "datasets", "graph",
-               "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random",
-               "regularizers", "runtime", "saving", "utils")
+_SUBMODULES = ("activations", "autodiff", "backend", "callbacks", "constraints", "data", "datasets", "distribute",
+               "graph", "initializers", "inspect", "layers", "losses", "metrics", "models", "ops", "optimizers",
+               "random", "regularizers", "runtime", "saving", "tensorboard", "utils")
 
 # Keras 3's top-level classes and functions: name -> (our submodule, attribute there).
 _ATTRIBUTES: dict[str, tuple[str, str]] = {

@@ -1,8 +1,15 @@
-"""Helpers shared by gradient rules: undoing broadcasting and reading static facts."""
+"""Helpers shared by gradient rules: shapes (static when known) and undoing broadcasting."""
 from __future__ import annotations
 
 from ..graph import Tensor
 from ..graph.ops import array, math
+
+
+def shape_of(x: Tensor) -> list[int] | Tensor:
+    """Static shape as a list when fully known (a constant in the graph, fewer ops), else a Shape op."""
+    if x.shape is not None and None not in x.shape:
+        return list(x.shape)
+    return array.shape(x)
 
 
 def unbroadcast(grad: Tensor, like: Tensor) -> Tensor:

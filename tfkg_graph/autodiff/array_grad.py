@@ -6,16 +6,15 @@ import numpy as np
 from ..graph.ops import array, math
 from ..graph.ops.constants import constant
 from ..graph.shapes import constant_value
+from ._util import shape_of, unbroadcast
 from .gradients import not_differentiable, register
 
-not_differentiable("OneHot", "InvertPermutation", "StridedSliceGrad")
-
-
-def _shape_of(x):
-    """Static shape as a list when fully known (fewer ops), else a Shape op."""
-    if x.shape is not None and None not in x.shape:
-        return list(x.shape)
-    return array.shape(x)
+# shapes, index helpers, values that do not depend on an input's value, and graph structure
+not_differentiable("OneHot", "InvertPermutation", "StridedSliceGrad", "Range", "Shape", "Size", "Rank",
+                   "ZerosLike", "OnesLike", "Const", "Placeholder", "VarHandleOp", "NoOp",
+                   "RandomUniform", "RandomStandardNormal", "TruncatedNormal")
+# tf.stop_gradient: the op exists to end gradient paths (TF registers it the same way)
+not_differentiable("StopGradient", "PreventGradient")
 
 
 @register("Identity", "Snapshot")
@@ -49,7 +48,7 @@ def _gather(op, grad):
                          f"(node {op.name!r})")
     rank = params.rank
     a = int(axis) % rank if rank else 0
-    p_shape = _shape_of(params)
+    p_shape = shape_of(params)
     if isinstance(p_shape, list):
         merged, num = p_shape[:a] + [-1] + p_shape[a + 1:], p_shape[a]
     else:
@@ -67,17 +66,17 @@ def _gather(op, grad):
 
 @register("Reshape")
 def _reshape(op, grad):
-    return [array.reshape(grad, _shape_of(op.inputs[0])), None]
+    return [array.reshape(grad, shape_of(op.inputs[0])), None]
 
 
 @register("Squeeze")
 def _squeeze(op, grad):
-    return [array.reshape(grad, _shape_of(op.inputs[0]))]
+    return [array.reshape(grad, shape_of(op.inputs[0]))]
 
 
 @register("ExpandDims")
 def _expand_dims(op, grad):
-    return [array.reshape(grad, _shape_of(op.inputs[0])), None]
+    return [array.reshape(grad, shape_of(op.inputs[0])), None]
 
 
 @register("Transpose")
@@ -137,7 +136,7 @@ def _strided_slice(op, grad):
     x, begin, end, strides = op.inputs
     attrs = {k: op.get_attr(k) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
                                          "shrink_axis_mask")}
-    shape = _shape_of(x)
+    shape = shape_of(x)
     shape_t = shape if not isinstance(shape, list) else constant(np.array(shape, np.int32), graph=op.graph)
     g = op.graph.create_op("StridedSliceGrad", [shape_t, begin, end, strides, grad], attrs).outputs[0]
     return [g, None, None, None]
@@ -168,7 +167,6 @@ def _pad(op, grad):
 
 @register("BroadcastTo")
 def _broadcast_to(op, grad):
-    from ._util import unbroadcast
     return [unbroadcast(grad, op.inputs[0]), None]
 
 

@@ -82,7 +82,7 @@ def gradients(ys: Tensor | Sequence[Tensor], xs: Any, grad_ys: Sequence[Tensor |
             if op not in between:
                 continue
             out_grads = [_sum_into(grads, t) for t in op.outputs]
-            if all(g is None for g in out_grads) or op.type in ("StopGradient", "PreventGradient"):
+            if all(g is None for g in out_grads):
                 continue
             if op.type not in RULES:
                 raise NoGradientError(f"no gradient rule for op type {op.type!r} (node {op.name!r}); "

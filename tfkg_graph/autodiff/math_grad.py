@@ -9,14 +9,13 @@ from ..graph.ops import array, math
 from ..graph.ops.constants import constant
 from ..graph.shapes import constant_value
 from ..runtime import dtypes
-from ._util import unbroadcast
+from ._util import shape_of, unbroadcast
 from .gradients import not_differentiable, register
 
+# comparisons, logic, index results and integer-valued steps: no gradient flows through them
 not_differentiable("Greater", "GreaterEqual", "Less", "LessEqual", "Equal", "NotEqual", "LogicalAnd",
-                   "LogicalOr", "LogicalNot", "ArgMax", "ArgMin", "Sign", "Floor", "Ceil", "Round",
-                   "IsNan", "IsFinite", "FloorDiv", "FloorMod", "Range", "Shape", "Size", "Rank",
-                   "ZerosLike", "OnesLike", "RandomUniform", "RandomStandardNormal", "TruncatedNormal",
-                   "BroadcastGradientArgs", "Const", "Placeholder", "VarHandleOp", "NoOp")
+                   "LogicalOr", "LogicalNot", "All", "Any", "ArgMax", "ArgMin", "Sign", "Floor", "Ceil", "Round",
+                   "IsNan", "IsFinite", "FloorDiv", "FloorMod", "BroadcastGradientArgs")
 
 
 def _c(like, value):
@@ -67,21 +66,6 @@ def _neg(op, grad):
 @register("Square")
 def _square(op, grad):
     return [grad * (op.inputs[0] * _c(grad, 2.0))]
-
-
-@register("Sqrt")
-def _sqrt(op, grad):
-    return [op.graph.create_op("SqrtGrad", [op.outputs[0], grad]).outputs[0]]
-
-
-@register("Rsqrt")
-def _rsqrt(op, grad):
-    return [op.graph.create_op("RsqrtGrad", [op.outputs[0], grad]).outputs[0]]
-
-
-@register("Reciprocal")
-def _reciprocal(op, grad):
-    return [op.graph.create_op("ReciprocalGrad", [op.outputs[0], grad]).outputs[0]]
 
 
 @register("Exp")
@@ -137,16 +121,6 @@ def _squared_difference(op, grad):
     x, y = op.inputs
     g = grad * _c(grad, 2.0) * (x - y)
     return [unbroadcast(g, x), unbroadcast(math.negative(g), y)]
-
-
-@register("Sigmoid")
-def _sigmoid(op, grad):
-    return [op.graph.create_op("SigmoidGrad", [op.outputs[0], grad]).outputs[0]]
-
-
-@register("Tanh")
-def _tanh(op, grad):
-    return [op.graph.create_op("TanhGrad", [op.outputs[0], grad]).outputs[0]]
 
 
 @register("Erf")
@@ -248,9 +222,7 @@ def op_dynamic_stitch(graph, indices, data):
 def _broadcast_back(grad, x, axes_t, keep_dims):
     if not keep_dims:
         grad = array.reshape(grad, _reduced_shape_keepdims(x, axes_t))
-    if x.shape is not None and None not in x.shape:
-        return array.broadcast_to(grad, list(x.shape))
-    return array.broadcast_to(grad, array.shape(x))
+    return array.broadcast_to(grad, shape_of(x))
 
 
 @register("Sum")
@@ -306,14 +278,7 @@ def _prod(op, grad):
     zero = constant(np.int32(0), graph=x.graph)
     left = op.graph.create_op("Cumprod", [flat, zero], {"exclusive": True}).outputs[0]
     right = op.graph.create_op("Cumprod", [flat, zero], {"exclusive": True, "reverse": True}).outputs[0]
-    others = array.reshape(left * right, _static_or_dynamic_shape(xt))
+    others = array.reshape(left * right, shape_of(xt))
     if xt is not x:
         others = array.transpose(others, np.argsort(perm).astype(np.int32).tolist())
     return [_broadcast_back(grad, x, axes, op.get_attr("keep_dims")) * others, None]
-
-
-def _static_or_dynamic_shape(x):
-    return list(x.shape) if x.shape is not None and None not in x.shape else array.shape(x)
-
-
-not_differentiable("All", "Any")

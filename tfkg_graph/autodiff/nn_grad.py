@@ -5,46 +5,12 @@ import numpy as np
 
 from ..graph.ops import array, math
 from ..graph.ops.constants import constant
+from ._util import shape_of
 from .gradients import register
 
 
 def _grad_op(op_type, *inputs, **attrs):
     return inputs[0].graph.create_op(op_type, list(inputs), attrs).outputs[0]
-
-
-@register("Relu")
-def _relu(op, grad):
-    return [_grad_op("ReluGrad", grad, op.outputs[0])]
-
-
-@register("Relu6")
-def _relu6(op, grad):
-    return [_grad_op("Relu6Grad", grad, op.inputs[0])]
-
-
-@register("Elu")
-def _elu(op, grad):
-    return [_grad_op("EluGrad", grad, op.outputs[0])]
-
-
-@register("Selu")
-def _selu(op, grad):
-    return [_grad_op("SeluGrad", grad, op.outputs[0])]
-
-
-@register("LeakyRelu")
-def _leaky_relu(op, grad):
-    return [_grad_op("LeakyReluGrad", grad, op.inputs[0], alpha=op.get_attr("alpha"))]
-
-
-@register("Softplus")
-def _softplus(op, grad):
-    return [_grad_op("SoftplusGrad", grad, op.inputs[0])]
-
-
-@register("Softsign")
-def _softsign(op, grad):
-    return [_grad_op("SoftsignGrad", grad, op.inputs[0])]
 
 
 @register("BiasAdd")
@@ -88,10 +54,9 @@ def _l2_loss(op, grad):
 
 
 def _shape_i32(x):
-    """int32 shape vector: a constant when the static shape is fully known, else a Shape op."""
-    if x.shape is not None and None not in x.shape:
-        return constant(np.array(x.shape, np.int32), graph=x.graph)
-    return array.shape(x)
+    """``shape_of`` as an op input: an int32 constant when static, else the Shape op."""
+    shape = shape_of(x)
+    return constant(np.array(shape, np.int32), graph=x.graph) if isinstance(shape, list) else shape
 
 
 def _attrs(op, *names):

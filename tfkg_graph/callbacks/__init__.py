@@ -1,6 +1,7 @@
 """Keras-named callbacks for fit/evaluate/predict (hook names and semantics of Keras 3)."""
 from .backup import BackupAndRestore
-from .callback import Callback, CallbackList
+from .callback import Callback
+from .callback_list import CallbackList
 from .checkpoint import ModelCheckpoint, atomic_save
 from .history import History
 from .logging_callbacks import CSVLogger, LambdaCallback, TerminateOnNaN

@@ -9,12 +9,13 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._io import atomic_write
 from .callback import Callback, Logs
 
 
 class CSVLogger(Callback):
     """One row per epoch (``epoch`` then the log keys, sorted, as Keras writes them). The file is rewritten
-    whole through a temporary file and ``os.replace`` each epoch, so it is never half-written."""
+    whole through a temporary file (``_io.atomic_write``) each epoch, so it is never half-written."""
 
     def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False):
         super().__init__()
@@ -38,10 +39,7 @@ class CSVLogger(Callback):
             writer.writerow(["epoch"] + self.keys)
         writer.writerow([epoch] + [_cell(logs.get(k, "NA")) for k in self.keys])
         self._text += out.getvalue()
-        self.filename.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.filename.with_name(f".{self.filename.name}.tmp-{os.getpid()}")
-        tmp.write_text(self._text)
-        os.replace(tmp, self.filename)
+        atomic_write(self.filename, self._text)
 
 
 def _cell(value: Any) -> Any:

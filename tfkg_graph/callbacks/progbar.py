@@ -5,7 +5,7 @@ import logging
 import math
 import sys
 import time
-from typing import Any, TextIO
+from typing import TextIO
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Small shared helpers: atomic writes, file fingerprints, progress bar, errors."""
+"""Small shared helpers: JSON caches written atomically, file fingerprints, progress bar, errors."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from typing import Any, Callable, TextIO
+
+from .._io import atomic_write
 
 
 class CsvParseError(ValueError):
@@ -31,31 +32,8 @@ class UnknownCategoryError(ValueError):
     """A value was not seen when the processor was fitted and the processor has no OOV fallback."""
 
 
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write via a temp file in the same directory and os.replace, so readers never see half a file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _remove_quietly(tmp)
-        raise
-
-
 def atomic_write_json(path: str, obj: Any) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True).encode("utf-8"))
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
+    atomic_write(path, json.dumps(obj, indent=1, sort_keys=True))
 
 
 def file_fingerprint(path: str, sample_bytes: int = 1 << 20) -> str:

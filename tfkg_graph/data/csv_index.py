@@ -18,11 +18,11 @@ import csv
 import io
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._io import atomic_path
 from ._util import CsvParseError, Progress, atomic_write_json, config_hash, file_fingerprint
 
 INDEX_VERSION = 1
@@ -171,18 +171,12 @@ def load_or_build_index(
                         meta["unterminated_line"], key)
 
     bar = Progress(os.path.getsize(path), f"indexing {os.path.basename(path)}", progress)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=cache_dir)
-    try:
-        with os.fdopen(fd, "wb") as f:
+    with atomic_path(idx_path) as tmp:
+        with open(tmp, "wb") as f:
             writer = _StartWriter(f, header)
             end, unterminated = _scan(path, ord(quotechar), bar, writer)
             f.write(np.asarray([end], dtype="<i8").tobytes())
         bar.close()
-        os.replace(tmp, idx_path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
     n_offsets = writer.count + 1
     names = None
     if header:

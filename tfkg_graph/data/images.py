@@ -25,7 +25,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from ._util import atomic_write_json, config_hash
-from .datasets import default_cache_dir
+from .tables import default_cache_dir
 from .processors import class_weights
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")

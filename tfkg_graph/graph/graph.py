@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from ..runtime import dtypes, protos
-from . import opdefs
+from . import opdefs, shapes
 from .opdefs import GraphBuildError
 
 Shape = tuple  # tuple[int | None, ...]; None in place of the tuple means unknown rank
@@ -53,19 +53,11 @@ class Tensor:
     def __eq__(self, other: object) -> bool:  # identity, like tf.Tensor in graphs (used in dicts)
         return self is other
 
-    # Operators build ops (imported lazily: math imports this module).
-    def __add__(self, o): from .ops import math; return math.add(self, o)
-    def __radd__(self, o): from .ops import math; return math.add(o, self)
-    def __sub__(self, o): from .ops import math; return math.subtract(self, o)
-    def __rsub__(self, o): from .ops import math; return math.subtract(o, self)
-    def __mul__(self, o): from .ops import math; return math.multiply(self, o)
-    def __rmul__(self, o): from .ops import math; return math.multiply(o, self)
-    def __truediv__(self, o): from .ops import math; return math.divide(self, o)
-    def __rtruediv__(self, o): from .ops import math; return math.divide(o, self)
-    def __matmul__(self, o): from .ops import math; return math.matmul(self, o)
-    def __neg__(self): from .ops import math; return math.negative(self)
-    def __pow__(self, o): from .ops import math; return math.pow(self, o)
-    def __getitem__(self, key): from .ops import array; return array.getitem(self, key)
+    @classmethod
+    def _override_operator(cls, operator: str, func: Callable) -> None:
+        """Installs ``+``, ``[]``... from the op module that defines them (TF's pattern), so this core
+        module never imports its op constructors. ``tfkg_graph.graph`` loads them with itself."""
+        setattr(cls, operator, func)
 
 
 class Operation:
@@ -205,7 +197,6 @@ class Graph:
         ``inputs`` holds one entry per OpDef input arg: a Tensor, or a list of Tensors for list args.
         ``exact_name`` uses ``name`` as the full node name (e.g. a variable named like its scope).
         """
-        from . import shapes
         if exact_name:
             if name in self._by_name:
                 raise GraphBuildError(f"a node named {name!r} already exists")

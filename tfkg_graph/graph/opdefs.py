@@ -5,6 +5,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..runtime import dtypes, protos
+from ..runtime.codecs import attr_raw, shape_from_proto, write_shape
 from ..runtime.library import ffi, lib
 
 
@@ -39,17 +40,6 @@ def op_def(op_type: str, node: str = "") -> Any:
                               "op registry") from None
 
 
-def _python_attr(attr: Any) -> Any:
-    kind = attr.WhichOneof("value")
-    if kind == "list":
-        lst = attr.list
-        for field in ("s", "i", "f", "b", "type", "shape", "tensor", "func"):
-            if len(getattr(lst, field)):
-                return list(getattr(lst, field))
-        return []
-    return getattr(attr, kind) if kind else None
-
-
 def set_attr_value(attr: Any, kind: str, value: Any) -> None:
     """Writes a Python value into an AttrValue according to the OpDef attr type."""
     if kind.startswith("list("):
@@ -70,7 +60,7 @@ def set_attr_value(attr: Any, kind: str, value: Any) -> None:
     elif kind == "type":
         attr.type = dtypes.as_dtype(value)
     elif kind == "shape":
-        _write_shape(attr.shape, value)
+        write_shape(attr.shape, value)
     elif kind == "tensor":
         attr.tensor.CopyFrom(value)
     elif kind == "func":
@@ -91,23 +81,14 @@ def _append_list(lst: Any, inner: str, v: Any) -> None:
     elif inner == "type":
         lst.type.append(dtypes.as_dtype(v))
     elif inner == "shape":
-        _write_shape(lst.shape.add(), v)
+        write_shape(lst.shape.add(), v)
     else:
         raise GraphBuildError(f"list attr kind {inner!r} is not supported by the builder")
 
 
-def _write_shape(proto: Any, shape: Any) -> None:
-    proto.SetInParent()
-    if shape is None:
-        proto.unknown_rank = True
-        return
-    for d in shape:
-        proto.dim.add(size=-1 if d is None else int(d))
-
-
 def python_attr(attr: Any) -> Any:
     """An AttrValue as a plain Python value (shapes as tuples with None for unknown dims)."""
-    value = _python_attr(attr)
+    value = attr_raw(attr)
     if attr.WhichOneof("value") == "shape":
         return shape_from_proto(value)
     if isinstance(value, list) and value and hasattr(value[0], "unknown_rank"):
@@ -115,9 +96,3 @@ def python_attr(attr: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode()
     return value
-
-
-def shape_from_proto(proto: Any) -> tuple[int | None, ...] | None:
-    if proto.unknown_rank:
-        return None
-    return tuple(None if d.size < 0 else d.size for d in proto.dim)

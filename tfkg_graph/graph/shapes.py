@@ -11,6 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..runtime import dtypes
+from ..runtime.codecs import shape_from_proto, tensor_proto_to_numpy
 from .opdefs import GraphBuildError
 
 RULES: dict[str, Callable[[Any], list]] = {}
@@ -37,7 +38,6 @@ def constant_value(t: Any) -> np.ndarray | None:
     """The tensor's value if the builder can know it without running the graph."""
     op = t.op
     if op.type == "Const":
-        from .ops.constants import tensor_proto_to_numpy
         return tensor_proto_to_numpy(op.attrs["value"].tensor)
     if op.type == "Shape" and op.inputs[0].shape is not None and None not in op.inputs[0].shape:
         return np.array(op.inputs[0].shape, dtype=dtypes.to_numpy(t.dtype))
@@ -146,7 +146,6 @@ def _placeholder(op: Any) -> list[Shape]:
 
 @rule("Const")
 def _const(op: Any) -> list[Shape]:
-    from .opdefs import shape_from_proto
     return [shape_from_proto(op.attrs["value"].tensor.tensor_shape)]
 
 

@@ -9,69 +9,21 @@ from __future__ import annotations
 
 import inspect
 import itertools
-import re
 import warnings
-import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ..graph import Graph, Tensor
-from ..graph.ops import constants, state
+from ..graph.ops import constants
 from ..runtime import dtypes
+from .global_state import (LOSSES, UPDATES, clear_session, get_keras_mask, random_seed, set_keras_mask,
+                           set_random_seed, standardize_dtype, to_snake_case, unique_name)
+from .tree import flatten, map_structure
+from .weights import Weight, checked_weight_values
 
-UPDATES = "layer_updates"      # graph collection: ops a training pass must run (BatchNorm moving stats)
-LOSSES = "layer_losses"        # graph collection: activity-regularization losses of the training pass
-
-_name_counts: dict[str, int] = {}
 _node_ids = itertools.count()
-_seed: list[int | None] = [None]
-
-
-_masks: "weakref.WeakKeyDictionary[Graph, dict[Tensor, Tensor]]" = weakref.WeakKeyDictionary()
-
-
-def get_keras_mask(tensor: Any) -> Tensor | None:
-    """The boolean (batch, steps) mask a layer attached to ``tensor`` (Keras' ``backend.get_keras_mask``)."""
-    return _masks.get(tensor.graph, {}).get(tensor) if isinstance(tensor, Tensor) else None
-
-
-def set_keras_mask(tensor: Tensor, mask: Tensor | None) -> None:
-    """Attaches ``mask`` to ``tensor``; the next layer's ``call(mask=...)`` and ``compute_mask`` receive it."""
-    if mask is not None:
-        _masks.setdefault(tensor.graph, {})[tensor] = mask
-
-
-def clear_session() -> None:
-    """Resets automatic layer names (``dense``, ``dense_1``...), like ``keras.backend.clear_session``."""
-    _name_counts.clear()
-
-
-def set_random_seed(seed: int) -> None:
-    """Seeds every model graph built afterwards (initializers, dropout) and fit's shuffling, like
-    ``keras.utils.set_random_seed``."""
-    _seed[0] = int(seed)
-    np.random.seed(int(seed))
-
-
-def random_seed() -> int | None:
-    return _seed[0]
-
-
-def unique_name(base: str) -> str:
-    count = _name_counts.get(base, 0)
-    _name_counts[base] = count + 1
-    return base if count == 0 else f"{base}_{count}"
-
-
-def to_snake_case(name: str) -> str:
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def standardize_dtype(dtype: Any) -> str:
-    return dtypes.name(dtypes.as_dtype(dtype if dtype is not None else "float32"))
+AGGREGATIONS = (None, "none", "mean", "sum", "only_first_replica")  # keras.Variable's accepted values
 
 
 # ---- symbolic tensors -------------------------------------------------------------------------
@@ -105,122 +57,6 @@ class Node:
         self.node_index = len(layer._nodes)
         layer._nodes.append(self)
 
-
-def flatten(structure: Any) -> list[Any]:
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in flatten(item)]
-    if isinstance(structure, dict):
-        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
-    return [structure]
-
-
-def map_structure(fn: Callable[[Any], Any], structure: Any) -> Any:
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(map_structure(fn, item) for item in structure)
-    if isinstance(structure, dict):
-        return {key: map_structure(fn, value) for key, value in structure.items()}
-    return fn(structure)
-
-
-# ---- weights ------------------------------------------------------------------------------------
-class Weight:
-    """A layer weight: its spec (shape, initializer, regularizer, constraint) and where its value lives.
-
-    Inside a graph it stands for the bound resource Variable: ``weight.value()`` reads it, and the
-    usual operators (``x @ self.kernel``) work. Outside, ``numpy()``/``assign()`` go through the
-    session of the model that last built it (or keep a pending value until a model exists).
-    """
-
-    def __init__(self, layer: "Layer", name: str, shape: Sequence[int], dtype: str, initializer: Any,
-                 trainable: bool, regularizer: Any, constraint: Any):
-        self.layer, self.name = layer, name
-        self.shape, self.dtype = tuple(int(d) for d in shape), dtype
-        self.initializer, self.regularizer, self.constraint = initializer, regularizer, constraint
-        self._trainable = trainable
-        self.variable: state.Variable | None = None    # bound in the graph being built or run
-        self.runtime: Any = None                        # the model runtime whose session holds the value
-        self.pending: np.ndarray | None = None
-
-    @property
-    def path(self) -> str:
-        return f"{self.layer.name}/{self.name}"
-
-    @property
-    def trainable(self) -> bool:
-        return self._trainable and self.layer.trainable
-
-    def bind(self, graph: Graph) -> state.Variable:
-        """Creates this weight's Variable in ``graph`` (once per graph)."""
-        if self.variable is None or self.variable.graph is not graph:
-            init = self.initializer
-            with graph.as_default():
-                self.variable = state.Variable(lambda: init(self.shape, self.dtype), self.shape, self.dtype,
-                                               name=self.path, trainable=self._trainable, graph=graph)
-        return self.variable
-
-    def value(self) -> Tensor:
-        if self.variable is None:
-            raise RuntimeError(f"weight {self.path!r} is not part of a graph yet")
-        return self.variable.value()
-
-    @property
-    def handle(self) -> Tensor:
-        return self.variable.handle
-
-    def numpy(self) -> np.ndarray:
-        owner = self.layer._owner() if self.layer._owner is not None else None
-        if self.runtime is None and self.pending is None and owner is not None:
-            owner._ensure_runtime()  # a layer of a model that has not run yet: initialize now
-        if self.runtime is not None:
-            return self.runtime.read_weights([self])[0]
-        if self.pending is not None:
-            return self.pending.copy()
-        raise RuntimeError(f"weight {self.path!r} has no value yet: use the layer in a model first")
-
-    def assign(self, value: Any) -> None:
-        value = np.asarray(value, dtype=self.dtype)
-        if value.shape != self.shape:
-            raise ValueError(f"weight {self.path!r} has shape {self.shape}, got a value of shape {value.shape}")
-        if self.runtime is not None:
-            self.runtime.write_weights([self], [value])
-        else:
-            self.pending = value.copy()
-
-    def __repr__(self) -> str:
-        return f"<Weight path={self.path}, shape={self.shape}, dtype={self.dtype}>"
-
-
-def checked_weight_values(owner: str, own: Sequence[Weight], arrays: Sequence[Any]) -> list[np.ndarray]:
-    """``set_weights``' input: one array per weight, of its shape, cast to its dtype; ``owner`` names the
-    layer or model in the error."""
-    if len(arrays) != len(own):
-        raise ValueError(f"{owner} has {len(own)} weight(s), got {len(arrays)} array(s)")
-    values = []
-    for w, value in zip(own, arrays):
-        value = np.asarray(value, dtype=w.dtype)
-        if value.shape != w.shape:
-            raise ValueError(f"weight {w.path!r} has shape {w.shape}, got an array of shape {value.shape}")
-        values.append(value)
-    return values
-
-
-def _delegate(op_name: str) -> Callable:
-    def method(self: Weight, *args: Any) -> Any:
-        return getattr(self.value(), op_name)(*args)
-    return method
-
-
-for _op in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
-            "__rtruediv__", "__matmul__", "__neg__", "__pow__", "__getitem__"):
-    setattr(Weight, _op, _delegate(_op))
-
-
-def _rmatmul(self: Weight, other: Any) -> Any:
-    from ..graph.ops import math
-    return math.matmul(other, self.value())
-
-
-Weight.__rmatmul__ = _rmatmul
 
 
 # ---- resolving identifiers through the sibling packages ----------------------------------------
@@ -320,7 +156,12 @@ class Layer:
     # -- weights ---------------------------------------------------------------------------------
     def add_weight(self, shape: Sequence[int] = (), initializer: Any = None, dtype: Any = None,
                    trainable: bool = True, autocast: bool = True, regularizer: Any = None,
-                   constraint: Any = None, aggregation: str = "none", name: str | None = None) -> Weight:
+                   constraint: Any = None, aggregation: str | None = "none", name: str | None = None) -> Weight:
+        """Keras' ``add_weight``. ``aggregation`` is checked and recorded as Keras does (it matters only
+        under a distribution strategy); ``autocast`` is recorded too: there is no mixed-precision policy
+        here, so a weight is always read in its own dtype whichever value is given."""
+        if aggregation not in AGGREGATIONS:
+            raise ValueError(f"aggregation must be one of {AGGREGATIONS}, got {aggregation!r}")
         dtype = standardize_dtype(dtype or self.dtype)
         if initializer is None:
             initializer = "glorot_uniform" if dtypes.is_floating(dtypes.as_dtype(dtype)) else "zeros"
@@ -328,7 +169,8 @@ class Layer:
         if any(w.name == name for w in self._weights):
             raise ValueError(f"layer {self.name!r} already has a weight named {name!r}")
         weight = Weight(self, name, shape, dtype, get_initializer(initializer), trainable,
-                        get_regularizer(regularizer), get_constraint(constraint))
+                        get_regularizer(regularizer), get_constraint(constraint),
+                        aggregation=aggregation or "none", autocast=bool(autocast))
         self._weights.append(weight)
         return weight
 
@@ -481,10 +323,15 @@ class InputLayer(Layer):
     def __init__(self, shape: Sequence[int | None] | None = None, batch_size: int | None = None,
                  dtype: Any = None, sparse: bool | None = None, batch_shape: Sequence[int | None] | None = None,
                  input_tensor: Any = None, optional: bool = False, name: str | None = None, **kwargs: Any):
-        kwargs.pop("ragged", None)
+        ragged = kwargs.pop("ragged", None)
         super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
-        if sparse:
-            raise ValueError("sparse inputs are not supported")
+        if sparse or ragged:
+            raise ValueError(f"{'sparse' if sparse else 'ragged'} inputs are not supported")
+        if input_tensor is not None:
+            raise ValueError("an existing tensor cannot be wrapped as an input: the model's graph makes its "
+                             "own placeholders (pass shape and dtype instead)")
+        if optional:
+            raise ValueError("optional inputs are not supported: every model input needs a value")
         if batch_shape is None:
             if shape is None:
                 raise ValueError("Input needs a shape (without the batch dimension) or a batch_shape")
@@ -501,7 +348,15 @@ class InputLayer(Layer):
 
 def Input(shape: Sequence[int | None] | None = None, batch_size: int | None = None, dtype: Any = None,
           sparse: bool | None = None, batch_shape: Sequence[int | None] | None = None, name: str | None = None,
-          tensor: Any = None, optional: bool = False) -> KerasTensor:
-    """A symbolic model input (Keras' ``keras.Input``); the batch size is never fixed in the graph."""
-    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
-                      batch_shape=batch_shape, name=name).output_tensor
+          tensor: Any = None, optional: bool = False, ragged: bool | None = None) -> KerasTensor:
+    """A symbolic model input (Keras' ``keras.Input``); the batch size is never fixed in the graph.
+    ``tensor``, ``optional`` and ``ragged``/``sparse`` inputs are refused with a ValueError."""
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
+                      input_tensor=tensor, optional=optional, ragged=ragged, name=name).output_tensor
+
+
+# Moved to global_state / tree / weights; still importable from here (older import paths).
+__all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Node", "LOSSES", "UPDATES", "Weight",
+           "checked_weight_values", "clear_session", "flatten", "get_activation", "get_constraint",
+           "get_initializer", "get_keras_mask", "get_regularizer", "map_structure", "random_seed", "serialize",
+           "set_keras_mask", "set_random_seed", "standardize_dtype", "to_snake_case", "unique_name"]

@@ -694,6 +694,7 @@ class Model(Layer):
         return self._structure_outputs(self._ensure_runtime().predict_fn(*arrays))
 
     # -- saving (tfkg_graph.saving does the work) -------------------------------------------------------------
+    @_serialized
     def save(self, filepath: str, overwrite: bool = True, processors: Any = None) -> str:
         """A SavedModel directory (signatures serving_default, train, evaluate) plus the model config."""
         from ..saving import save_model
@@ -701,12 +702,14 @@ class Model(Layer):
             raise FileExistsError(f"{filepath!r} exists and overwrite=False")
         return save_model(self, filepath, processors=processors)
 
+    @_serialized
     def save_weights(self, filepath: str, overwrite: bool = True) -> str:
         from ..saving import save_weights
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"{filepath!r} exists and overwrite=False")
         return save_weights(self, filepath)
 
+    @_serialized
     def load_weights(self, filepath: str, skip_mismatch: bool = False) -> None:
         from ..saving import load_weights
         load_weights(self, filepath, skip_mismatch=skip_mismatch)
@@ -716,19 +719,6 @@ class Model(Layer):
                 print_fn: Callable[[str], Any] | None = None, **kwargs: Any) -> None:
         from .summary import summary_text
         (print_fn or print)(summary_text(self, line_length or 80))
-
-    # -- saving (tfkg_graph.saving does the work) -------------------------------------------------------------
-    @_serialized
-    def save(self, filepath: str, processors: Any = None) -> str:
-        from ..saving import model_io; return model_io.save_model(self, filepath, processors)
-
-    @_serialized
-    def save_weights(self, filepath: str) -> str:
-        from ..saving import model_io; return model_io.save_weights(self, filepath)
-
-    @_serialized
-    def load_weights(self, filepath: str, skip_mismatch: bool = False) -> None:
-        from ..saving import model_io; model_io.load_weights(self, filepath, skip_mismatch)
 
     def get_config(self) -> dict[str, Any]:
         from .serialization import functional_config

@@ -20,9 +20,10 @@ import numpy as np
 
 from ..graph import Graph, Operation, Tensor
 from ..graph.ops import array, math
-from ..graph.ops.constants import constant, convert, numpy_to_tensor_proto
+from ..graph.ops.constants import constant, convert
 from ..graph.ops.state import Variable
 from ..runtime import dtypes, protos
+from ..runtime.codecs import numpy_to_tensor_proto
 from . import schedules
 
 SCOPE = "optimizer/"

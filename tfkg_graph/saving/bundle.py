@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from ..runtime import dtypes, protos
-from ..tensorboard.writer import crc32c
+from .._io import crc32c, unmask_crc
 
 INDEX_SUFFIX = ".index"
 TABLE_MAGIC = 0xDB4775248B80FB57
@@ -59,12 +59,6 @@ class CheckpointIndex:
 
 
 # ---- the table format -------------------------------------------------------------------------------------
-def _unmask(masked: int) -> int:
-    """LevelDB stores crcs rotated and offset so a crc of data holding crcs stays well spread."""
-    rot = (masked - 0xA282EAD8) & 0xFFFFFFFF
-    return ((rot >> 17) | (rot << 15)) & 0xFFFFFFFF
-
-
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
     value = shift = 0
     while True:
@@ -91,7 +85,7 @@ def _read_block(data: bytes, handle: tuple[int, int], what: str) -> bytes:
         raise CheckpointError(f"{what} block [{offset}, {end}) runs past the end of the file (truncated?)")
     kind = data[end]
     (masked,) = struct.unpack_from("<I", data, end + 1)
-    if crc32c(data[offset:end + 1]) != _unmask(masked):
+    if crc32c(data[offset:end + 1]) != unmask_crc(masked):
         raise CheckpointError(f"{what} block at offset {offset} fails its crc32c check (corrupt file)")
     if kind not in _COMPRESSION:
         raise CheckpointError(f"{what} block at offset {offset} has unknown compression type {kind}")

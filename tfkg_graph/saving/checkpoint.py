@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .._io import atomic_write
 from ..graph import Graph, Operation
 from ..graph.ops import array, constants
 from ..graph.ops.state import Variable
@@ -205,10 +206,7 @@ def update_checkpoint_state(directory: str, prefix: str, keep: int = 5) -> None:
     paths = [p for p in state.all_model_checkpoint_paths if p != rel][-(keep - 1):] + [rel]
     new = protos.CheckpointState(model_checkpoint_path=rel, all_model_checkpoint_paths=paths)
     new.all_model_checkpoint_timestamps.extend([time.time()] * len(paths))
-    tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
-    with open(tmp, "w") as f:
-        f.write(protos.to_text(new))
-    os.replace(tmp, path)
+    atomic_write(path, protos.to_text(new))
 
 
 def read_checkpoint_state(directory: str) -> Any:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import io
 import os
-import uuid
 import warnings
 import zipfile
 from typing import Any, Iterator
 
 import numpy as np
+
+from .._io import atomic_path
 
 KERAS_WEIGHTS_SUFFIX = ".weights.h5"
 KERAS_ARCHIVE_SUFFIX = ".keras"
@@ -328,10 +329,7 @@ def export_keras_weights(model: Any, filepath: str) -> str:
     weights = [w for _, _, groups in layout for _, own in groups for w in own]
     values = iter(model.runtime.read_weights(weights)) if weights else iter(())
     optimizer_state = model.runtime.optimizer_state()
-    directory = os.path.dirname(os.path.abspath(filepath))
-    os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, f".{os.path.basename(filepath)}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
+    with atomic_path(filepath) as tmp:
         with h5py.File(tmp, "w") as f:
             f.create_group("layers")
             for path, layer, groups in layout:
@@ -349,10 +347,6 @@ def export_keras_weights(model: Any, filepath: str) -> str:
                 for i, value in enumerate(optimizer_state):
                     group[str(i)] = value
             f.create_group("vars").attrs["name"] = model.name
-        os.replace(tmp, filepath)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return filepath
 
 

@@ -19,8 +19,8 @@ import numpy as np
 from ..graph import Graph, Tensor
 from ..graph import opdefs
 from ..graph.ops import state
-from ..graph.ops.constants import numpy_to_tensor_proto
 from ..runtime import Session, SessionConfig, dtypes, protos, split_name, version
+from ..runtime.codecs import numpy_to_tensor_proto
 from .bundle import CheckpointError, read_index
 from .checkpoint import Saver
 from .safety import check_graph_def

@@ -210,3 +210,6 @@ def group(ops: Sequence[Any], name: str | None = None) -> Any:
     graph = ops[0].graph if ops else get_default_graph()
     with graph.control_dependencies(ops):
         return no_op(name=name or "group", graph=graph)
+
+
+Tensor._override_operator("__getitem__", getitem)

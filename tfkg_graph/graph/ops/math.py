@@ -1,12 +1,13 @@
 """Elementwise math, reductions and matrix products (TF's math_ops)."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ...runtime import dtypes
 from ..graph import Tensor
+from . import array
 from ._base import out
 from .constants import constant, convert, convert_pair
 
@@ -86,8 +87,7 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
 def _axes(x: Tensor, axis: Any) -> Tensor:
     if axis is None:
         if x.rank is None:
-            from .array import range_, rank
-            return range_(0, rank(x), 1)
+            return array.range_(0, array.rank(x), 1)
         axis = list(range(x.rank))
     return convert(axis, dtype=dtypes.INT32, graph=x.graph) if not isinstance(axis, Tensor) else axis
 
@@ -134,3 +134,16 @@ where = select
 def scalar_like(x: Tensor, value: float) -> Tensor:
     """A scalar constant of ``x``'s dtype, for formulas such as ``1 - x``."""
     return constant(np.array(value, dtype=dtypes.to_numpy(x.dtype)), graph=x.graph)
+
+
+def _reflected(fn: Callable[[Any, Any], Tensor]) -> Callable[[Any, Any], Tensor]:
+    return lambda x, y: fn(y, x)
+
+
+_BINARY_OPERATORS = {"add": add, "sub": subtract, "mul": multiply, "truediv": divide}
+for _name, _fn in _BINARY_OPERATORS.items():
+    Tensor._override_operator(f"__{_name}__", _fn)
+    Tensor._override_operator(f"__r{_name}__", _reflected(_fn))
+Tensor._override_operator("__matmul__", matmul)
+Tensor._override_operator("__pow__", pow)
+Tensor._override_operator("__neg__", negative)

@@ -9,7 +9,7 @@ import numpy as np
 from ...runtime import dtypes
 from ..graph import Graph, Operation, Tensor, as_shape, get_default_graph
 from ._base import make, out
-from .constants import constant, placeholder
+from .constants import constant, convert, placeholder
 
 VARIABLES = "variables"
 TRAINABLE_VARIABLES = "trainable_variables"
@@ -53,17 +53,14 @@ class Variable:
     read = value
 
     def assign(self, value: Any, name: str | None = None) -> Operation:
-        from .constants import convert
         return make("AssignVariableOp", [self.handle, convert(value, self.dtype, self.graph)],
                     name=name or "AssignVariableOp")
 
     def assign_add(self, delta: Any, name: str | None = None) -> Operation:
-        from .constants import convert
         return make("AssignAddVariableOp", [self.handle, convert(delta, self.dtype, self.graph)],
                     name=name or "AssignAddVariableOp")
 
     def assign_sub(self, delta: Any, name: str | None = None) -> Operation:
-        from .constants import convert
         return make("AssignSubVariableOp", [self.handle, convert(delta, self.dtype, self.graph)],
                     name=name or "AssignSubVariableOp")
 

@@ -1,4 +1,5 @@
 """``make graphdefs``: writes the training GraphDefs (text) of the example models to ``graphdefs/``.
+Repository only (it reads examples/), so not part of the installed package.
 
 The graphs are what ``fit`` runs: placeholders with a None batch dim, forward pass, ``loss/``,
 ``gradients/``, ``optimizer/``, ``metrics/`` and ``init``. tests/test_graphdefs.py rebuilds them and
@@ -10,6 +11,9 @@ import importlib.util
 import os
 import sys
 from types import ModuleType
+
+from tfkg_graph import layers, set_random_seed
+from tfkg_graph._io import atomic_write
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = {"iris": "examples/iris/train.py", "multiple_inputs": "examples/multiple_inputs/train.py"}
@@ -28,7 +32,6 @@ def load_example(name: str) -> ModuleType:
 
 def graph_text(name: str) -> str:
     """The example's compiled training graph as a text GraphDef (deterministic)."""
-    from . import layers, set_random_seed
     example = load_example(name)
     layers.clear_session()
     set_random_seed(example.SEED)
@@ -43,10 +46,7 @@ def write_all(directory: str = os.path.join(REPO, "graphdefs")) -> list[str]:
     written = []
     for name in EXAMPLES:
         path = os.path.join(directory, f"{name}.pbtxt")
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(graph_text(name))
-        os.replace(tmp, path)
+        atomic_write(path, graph_text(name))
         written.append(path)
     return written
 
