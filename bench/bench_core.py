@@ -16,7 +16,6 @@ import tempfile
 from functools import partial
 
 import numpy as np
-
 from _common import ROOT, round_times, run_fresh, write_json
 
 BATCH, STEPS, ROUNDS = 32, 2000, 5
@@ -38,7 +37,6 @@ def _graph():
     """The 4-16-3 MLP with an SGD step: placeholders x, y; fetches loss, probs; targets init, optimizer/train."""
     from tfkg_graph.autodiff import gradients
     from tfkg_graph.graph import Graph, array, math, nn, placeholder, state
-    from tfkg_graph.runtime import Session, SessionConfig
 
     g = Graph(seed=1)
     with g.as_default():

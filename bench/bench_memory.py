@@ -7,11 +7,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import resource
 
-from _common import SIDES, run_fresh, write_json
-from bench_models import CASES, _build, _data
+from _common import SIDES, write_json
+from bench_models import CASES, _build, _data, run_case
 
 
 def _private_mb() -> float:
@@ -45,8 +44,7 @@ def main(argv: list[str] | None = None) -> dict:
     rows = []
     print(f"{'MB':12} {'peak ours':>10} {'peak Keras':>11} {'private ours':>13} {'private Keras':>14}")
     for case in CASES:
-        ours, keras = (run_fresh([os.path.abspath(__file__), "--side", side, "--case", case]
-                                 + (["--quick"] if args.quick else [])) for side in SIDES)
+        ours, keras = (run_case(__file__, side, case, args.quick) for side in SIDES)
         rows.append({"case": case, "ours": ours, "keras": keras})
         print(f"{case:12} {ours['peak_rss_mb']:10.0f} {keras['peak_rss_mb']:11.0f} {ours['private_mb']:13.0f} "
               f"{keras['private_mb']:14.0f}")

@@ -18,7 +18,6 @@ import os
 from functools import partial
 
 import numpy as np
-
 from _common import SIDES, round_times, run_fresh, write_json
 
 AFTER_SMALL = {"wide_after_small": "mlp_3x1024"}  # case -> the case it measures after one iris fit
@@ -66,8 +65,9 @@ def measure(side: str, name: str, quick: bool, jit_compile: bool = False) -> dic
     return {"samples_per_s": samples / best, "step_us": best / steps * 1e6}
 
 
-def _run(side: str, name: str, quick: bool) -> dict[str, float]:
-    return run_fresh([os.path.abspath(__file__), "--side", side, "--case", name] + (["--quick"] if quick else []))
+def run_case(script: str, side: str, case: str, quick: bool, *extra: str) -> dict[str, float]:
+    """``script --side SIDE --case CASE`` in a fresh process (the benches built on these cases share it)."""
+    return run_fresh([os.path.abspath(script), "--side", side, "--case", case, *extra] + (["--quick"] if quick else []))
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{'model.fit':14} {'tfkg_graph samples/s':>21} {'Keras samples/s':>16} {'µs/step ours':>13} "
           f"{'µs/step Keras':>14} {'speed-up':>9}")
     for name in [*CASES, *AFTER_SMALL]:
-        ours, keras = _run("tfkg_graph", name, args.quick), _run("keras", name, args.quick)
+        ours, keras = (run_case(__file__, side, name, args.quick) for side in ("tfkg_graph", "keras"))
         ratio = ours["samples_per_s"] / keras["samples_per_s"]
         table.append({"case": name, "ours": ours, "keras": keras, "speedup": ratio})
         print(f"{name:14} {ours['samples_per_s']:21,.0f} {keras['samples_per_s']:16,.0f} "

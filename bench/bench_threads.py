@@ -18,7 +18,6 @@ import threading
 import time
 
 import numpy as np
-
 from _common import ROOT, format_row, print_header, run_fresh, write_json
 
 THREADS = (1, 2, 4, 8)
@@ -102,7 +101,7 @@ def measure(side: str, seconds: float) -> dict[str, float]:
             import tensorflow as tf
             call = tf.function(lambda x: model(x, training=False), jit_compile=False,
                                input_signature=[tf.TensorSpec((None, FEATURES), tf.float32)])
-            predict = lambda x: call(x).numpy()  # noqa: E731 - the same copy-out as the other sides
+            predict = lambda x: call(x).numpy()
     return {f"{rows}x{threads}": _throughput(predict, rows, threads, seconds) for rows, threads in configs}
 
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
-from _common import SIDES, run_fresh, write_json
-from bench_models import CASES, measure
+from _common import SIDES, write_json
+from bench_models import CASES, measure, run_case
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -29,8 +28,7 @@ def main(argv: list[str] | None = None) -> dict:
         row = {"case": case}
         for side in SIDES:
             for jit in (False, True):
-                result = run_fresh([os.path.abspath(__file__), "--side", side, "--case", case]
-                                   + (["--jit"] if jit else []) + (["--quick"] if args.quick else []))
+                result = run_case(__file__, side, case, args.quick, *(["--jit"] if jit else []))
                 row[f"{side}{'_xla' if jit else ''}"] = result["step_us"]
         rows.append(row)
         print(f"{case:12} {row['tfkg_graph']:10.1f} {row['tfkg_graph_xla']:10.1f} {row['keras']:10.1f} "

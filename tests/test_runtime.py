@@ -3,6 +3,7 @@ devices and SavedModels written by TF Python."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import ml_dtypes
 import numpy as np
@@ -341,3 +342,15 @@ def test_saved_model_written_by_tf_python_predicts_what_tf_predicts(tf, tmp_path
         sig = meta.signature_def["serving_default"]
         got = sess.run(sig.outputs["y"].name, {sig.inputs["x"].name: x_value})
     np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_the_parsed_c_api_declarations_match_their_source(tmp_path):
+    """_capi.py is generated from capi_cdef.CDEF (python -m tfkg_graph.runtime.capi_cdef): regenerate it
+    after editing the declarations. Loading the runtime then needs no pycparser."""
+    from tfkg_graph.runtime import capi_cdef
+    fresh = tmp_path / "_capi.py"
+    capi_cdef.write_module(str(fresh))
+    committed = Path(capi_cdef.__file__).with_name("_capi.py")
+    assert fresh.read_text() == committed.read_text()
+    proc = run_python("import sys, tfkg_graph.runtime as r; r.version(); print('pycparser' in sys.modules)")
+    assert proc.returncode == 0 and proc.stdout.split()[-1] == "False", proc.stderr

@@ -227,7 +227,7 @@ class Model(Layer):
     def _ensure_runtime(self, spec: TrainSpec | None = None) -> ModelRuntime:
         runtime = self._runtime
         if (runtime is not None and (spec is None or runtime.spec is spec)
-                and all(w.runtime is runtime for w in self.weights)):
+                and all(w.runtime is runtime for w in runtime.model_weights)):
             return runtime  # the common case takes no lock: predictions from many threads
         with self._lock:
             if self._closed:
@@ -690,6 +690,9 @@ class Model(Layer):
         return super().__call__(*args, **kwargs)
 
     def predict_on_batch(self, x: Any) -> Any:
+        runtime = self._runtime
+        if type(x) is np.ndarray and runtime is not None and runtime.predict_fn.fn.accepts(x):
+            return self._structure_outputs(self._ensure_runtime().predict_fn(x))  # a ready array: no conversion
         arrays = self._x_arrays(x)  # first: a Sequential without an Input builds from them
         return self._structure_outputs(self._ensure_runtime().predict_fn(*arrays))
 

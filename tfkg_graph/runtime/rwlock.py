@@ -10,39 +10,45 @@ class ReadWriteLock:
     so a stream of predictions cannot starve training. Not reentrant; hold it around one C call only."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        self._mutex = threading.Lock()
+        self._changed = threading.Condition(self._mutex)
         self._readers = 0
         self._writing = False
         self._writers_waiting = 0
 
+    # The uncontended paths take the plain mutex (C calls only): a prediction pays ~0.3 µs for the lock.
     def acquire_read(self) -> None:
-        with self._cond:
-            while self._writing or self._writers_waiting:
-                self._cond.wait()
-            self._readers += 1
+        mutex = self._mutex
+        mutex.acquire()
+        while self._writing or self._writers_waiting:
+            self._changed.wait()
+        self._readers += 1
+        mutex.release()
 
     def release_read(self) -> None:
-        with self._cond:
-            self._readers -= 1
-            if not self._readers:
-                self._cond.notify_all()
+        self._mutex.acquire()
+        self._readers -= 1
+        if not self._readers and self._writers_waiting:
+            self._changed.notify_all()
+        self._mutex.release()
 
     def acquire_write(self) -> None:
-        with self._cond:
+        with self._changed:
             self._writers_waiting += 1
             while self._writing or self._readers:
-                self._cond.wait()
+                self._changed.wait()
             self._writers_waiting -= 1
             self._writing = True
 
     def release_write(self) -> None:
-        with self._cond:
+        with self._changed:
             self._writing = False
-            self._cond.notify_all()
+            self._changed.notify_all()
 
 
 class Guarded:
-    """Calls ``fn`` holding ``lock`` for reading (``exclusive=False``) or writing."""
+    """Calls ``fn`` holding ``lock`` for reading (``exclusive=False``) or writing; ``fn`` stays reachable
+    for questions that need no lock (e.g. ``guarded.fn.accepts(x)``)."""
 
     __slots__ = ("fn", "_acquire", "_release")
 

@@ -402,6 +402,12 @@ class Callable:
         self.fetch_names = fetches
         self._spare: list[tuple[Any, Any, errors.Status]] = []  # per-call buffers, reused; pop/append are atomic
 
+    def accepts(self, *values: Any) -> bool:
+        """True when every value can be fed as it is (right dtype, C order, shape): callers may skip
+        their own conversions."""
+        return len(values) == len(self._feed_info) and all(
+            feed.np_dtype is not None and feed.accepts(value) for feed, value in zip(self._feed_info, values))
+
     def _buffers(self) -> tuple[Any, Any, errors.Status]:
         """A TF_Tensor* array for the feeds, one for the fetches and a TF_Status, used by one call at a time."""
         try:
