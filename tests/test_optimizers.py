@@ -81,6 +81,8 @@ CASES = [
     ("Lion", {}), ("Lion", {"learning_rate": 0.01, "beta_1": 0.8, "beta_2": 0.95, "weight_decay": 0.1}),
     ("Lamb", {}), ("Lamb", {"learning_rate": 0.01, "beta_1": 0.8, "clipnorm": 1.0}),
     ("Adafactor", {}), ("Adafactor", {"learning_rate": 0.05, "beta_2_decay": -0.5, "clip_threshold": 0.5}),
+    ("Muon", {}), ("Muon", {"nesterov": False, "momentum": 0.9, "adam_lr_ratio": 0.5, "rms_rate": None}),
+    ("Muon", {"exclude_layers": ["layer0"], "weight_decay": 0.1, "adam_weight_decay": 0.01}),
     ("SGD", {"learning_rate": schedules.CosineDecayRestarts(0.1, 5)}),
     ("Adam", {"learning_rate": schedules.CosineDecayRestarts(0.05, 7, t_mul=1.0, m_mul=0.8, alpha=0.1)}),
 ]
@@ -99,7 +101,7 @@ def test_matches_keras_every_step(tf, case):
     kwargs = {"learning_rate": default_lr, **kwargs}
     inits, grads = _problem()
     ours = Ours(getattr(optimizers, name)(**kwargs), inits)
-    k_vars = [keras.Variable(w) for w in inits]
+    k_vars = [keras.Variable(w, name=f"layer{i}_kernel") for i, w in enumerate(inits)]  # paths as ours
     theirs = getattr(keras.optimizers, name)(**{**kwargs, "learning_rate": _keras_lr(kwargs["learning_rate"])})
     keras_step = tf.function(lambda grads: theirs.apply_gradients(zip(grads, k_vars)))  # as in Keras' fit
     schedule = isinstance(kwargs["learning_rate"], schedules.LearningRateSchedule)
