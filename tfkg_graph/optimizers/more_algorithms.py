@@ -1,4 +1,4 @@
-"""Adadelta, Ftrl, Lion, Lamb, Adafactor and Muon with Keras 3's update formulas, in Keras' order of operations
+"""Adadelta, Ftrl, Lion, Lamb, Adafactor, Muon and ScheduleFreeAdamW with Keras 3's update formulas, in Keras' order of operations
 (plain math ops: TF's fused kernels for Adadelta/Ftrl round differently from Keras)."""
 from __future__ import annotations
 
@@ -309,3 +309,51 @@ class Muon(Optimizer):
                 "momentum": self.momentum, "ns_steps": self.ns_steps, "nesterov": self.nesterov,
                 "exclude_embeddings": self.exclude_embeddings, "adam_weight_decay": self.adam_weight_decay,
                 "rms_rate": self.rms_rate}
+
+
+class ScheduleFreeAdamW(Optimizer):
+    """Schedule-free AdamW: Adam steps on ``z`` (the "momentum" slot), weights interpolated between ``z``
+    and the running average ``x``. Keras copies the weights into ``z`` when it builds (right before the
+    first step in fit); here ``z`` starts from the weights at the first step, the same values. ``x`` is
+    recovered from ``y`` and the previous ``z`` as in the paper (Keras uses the updated ``z``; see
+    docs/differences.md)."""
+
+    def __init__(self, learning_rate: Any = 0.0025, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-8, warmup_steps: int = 0, **kwargs: Any):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon, self.warmup_steps = beta_1, beta_2, epsilon, warmup_steps
+
+    def build_slots(self, variables: list[Variable]) -> None:
+        self.momentums, self.velocities = self.add_slots(variables, ["momentum", "velocity"])
+        self._weights_before_decay: dict[int, Tensor] = {}
+
+    def _weight_decay(self, var: Variable, step: Step) -> list[Operation]:
+        """Reads the weights before the decay: Keras' ``z`` starts as the undecayed copy."""
+        self._weights_before_decay[id(var)] = before = var.value()
+        with var.graph.control_dependencies([before.op]):
+            return super()._weight_decay(var, step)
+
+    def update_step(self, grad: Tensor, var: Variable, step: Step, index: int) -> Operation:
+        dt = var.dtype
+        t = step.local_step(dt)
+        lr = step.lr(dt)
+        if self.warmup_steps > 0:
+            lr = step.scalar("warmup_learning_rate", dt, lambda: lr * math.minimum(t / float(self.warmup_steps), 1.0))
+        z, v = self.momentums[index], self.velocities[index]
+        y_old = var.value()
+        first = step.scalar("is_first_step", dt, lambda: math.cast(math.equal(t, 1.0), dt))
+        z_old = first * self._weights_before_decay[id(var)] + (1.0 - first) * z.value()
+        v_value = v.value()
+        new_v = v_value + (math.square(grad) - v_value) * (1 - self.beta_2)
+        bias_correction = step.scalar("bias_correction_2", dt, lambda: 1.0 - step.power(
+            "beta_2_power", self.beta_2, dt))
+        new_z = z_old - lr * grad / (math.sqrt(new_v / bias_correction) + self.epsilon)
+        weight = step.scalar("average_weight", dt, lambda: 1.0 / t)
+        x_old = (y_old - z_old * (1 - self.beta_1)) / self.beta_1
+        x_new = x_old * (1.0 - weight) + new_z * weight
+        y_new = new_z * (1 - self.beta_1) + x_new * self.beta_1
+        return _group([v.assign(new_v), z.assign(new_z), var.assign(y_new)])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "warmup_steps": self.warmup_steps}
