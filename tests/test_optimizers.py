@@ -81,6 +81,8 @@ CASES = [
     ("Lion", {}), ("Lion", {"learning_rate": 0.01, "beta_1": 0.8, "beta_2": 0.95, "weight_decay": 0.1}),
     ("Lamb", {}), ("Lamb", {"learning_rate": 0.01, "beta_1": 0.8, "clipnorm": 1.0}),
     ("Adafactor", {}), ("Adafactor", {"learning_rate": 0.05, "beta_2_decay": -0.5, "clip_threshold": 0.5}),
+    ("Muon", {}), ("Muon", {"nesterov": False, "momentum": 0.9, "adam_lr_ratio": 0.5, "rms_rate": None}),
+    ("Muon", {"exclude_layers": ["layer0"], "weight_decay": 0.1, "adam_weight_decay": 0.01}),
     ("SGD", {"learning_rate": schedules.CosineDecayRestarts(0.1, 5)}),
     ("Adam", {"learning_rate": schedules.CosineDecayRestarts(0.05, 7, t_mul=1.0, m_mul=0.8, alpha=0.1)}),
 ]
@@ -99,8 +101,9 @@ def test_matches_keras_every_step(tf, case):
     kwargs = {"learning_rate": default_lr, **kwargs}
     inits, grads = _problem()
     ours = Ours(getattr(optimizers, name)(**kwargs), inits)
-    k_vars = [keras.Variable(w) for w in inits]
+    k_vars = [keras.Variable(w, name=f"layer{i}_kernel") for i, w in enumerate(inits)]  # paths as ours
     theirs = getattr(keras.optimizers, name)(**{**kwargs, "learning_rate": _keras_lr(kwargs["learning_rate"])})
+    theirs.build(k_vars)  # eagerly, before the first step, as Keras' fit does
     keras_step = tf.function(lambda grads: theirs.apply_gradients(zip(grads, k_vars)))  # as in Keras' fit
     schedule = isinstance(kwargs["learning_rate"], schedules.LearningRateSchedule)
     for t, step_grads in enumerate(grads):
@@ -181,3 +184,46 @@ def test_bad_arguments_are_clear_errors():
             optimizer.apply_gradients([(placeholder("float32", (4,), name="ga"), known)])
         with pytest.raises(ValueError, match="no gradients"):
             optimizer.apply_gradients([(None, known)])
+
+
+def _schedule_free_reference(inits, grads, lr, beta_1, beta_2, epsilon, warmup_steps):
+    """Schedule-free AdamW as Defazio et al. (2024) write it, in float64: y = (1-b1) z + b1 x, Adam step on z,
+    x the 1/t running average of z."""
+    ys = [w.astype(np.float64) for w in inits]
+    zs, xs, vs = [y.copy() for y in ys], [y.copy() for y in ys], [np.zeros_like(y) for y in ys]
+    for t, step_grads in enumerate(grads, start=1):
+        rate = lr * min(t / warmup_steps, 1.0) if warmup_steps else lr
+        for i, g in enumerate(step_grads):
+            vs[i] = vs[i] + (g ** 2 - vs[i]) * (1 - beta_2)
+            zs[i] = zs[i] - rate * g / (np.sqrt(vs[i] / (1 - beta_2 ** t)) + epsilon)
+            xs[i] = (1 - 1 / t) * xs[i] + zs[i] / t
+            ys[i] = (1 - beta_1) * zs[i] + beta_1 * xs[i]
+    return ys
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"warmup_steps": 10, "beta_1": 0.8}])
+def test_schedule_free_adamw_follows_the_paper_not_keras(tf, kwargs):
+    """docs/differences.md: Keras recovers x from y and the already-updated z; ours (and the paper) use the
+    z that produced y. The first step agrees with Keras (x is replaced by z there), later ones do not."""
+    inits, grads = _problem()
+    config = {"learning_rate": 0.01, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "warmup_steps": 0, **kwargs}
+    ours = Ours(optimizers.ScheduleFreeAdamW(**config), inits)
+    k_vars = [keras.Variable(w) for w in inits]
+    theirs = keras.optimizers.ScheduleFreeAdamW(**config)
+    theirs.build(k_vars)
+    for t, step_grads in enumerate(grads[:10]):
+        ours.apply(step_grads)
+        theirs.apply_gradients(zip([tf.constant(g) for g in step_grads], k_vars))
+        if t == 0:
+            for got, want in zip(ours.weights(), k_vars):
+                np.testing.assert_allclose(got, want.numpy(), rtol=1e-5, atol=1e-6)
+    reference = _schedule_free_reference(inits, grads[:10], config["learning_rate"], config["beta_1"],
+                                         config["beta_2"], config["epsilon"], config["warmup_steps"])
+    for got, want, keras_value in zip(ours.weights(), reference, k_vars):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        assert np.abs(keras_value.numpy() - want).max() > 1e-4
+    want_config = {**theirs.get_config(), "learning_rate": pytest.approx(config["learning_rate"]),
+                   "name": "schedule_free_adam_w"}  # Keras numbers its second instance
+    assert ours.optimizer.get_config() == want_config
+    assert optimizers.deserialize(keras.optimizers.serialize(theirs)).get_config() == {
+        **want_config, "name": theirs.name}

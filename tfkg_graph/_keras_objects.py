@@ -34,10 +34,13 @@ def lookup(identifier: Any, known: dict[str, type], kind: str, base: type) -> An
     raise ValueError(f"cannot interpret {identifier!r} as a {kind}")
 
 
-def from_foreign(obj: Any, known: dict[str, type]) -> Any:
+def from_foreign(obj: Any, known: dict[str, type], module_part: str | None = None) -> Any:
     """An equivalent of another library's object (e.g. a ``keras.losses.Huber(delta=2)`` instance) rebuilt
-    from its class name and ``get_config()``, or None when the class is not one of ``known``."""
+    from its class name and ``get_config()``, or None when the class is not one of ``known`` (or its module
+    path lacks ``module_part``: a ``keras.losses.MeanAbsoluteError`` is not the metric of that name)."""
     name = type(obj).__name__
     if isinstance(obj, type) or name not in known or not callable(getattr(obj, "get_config", None)):
+        return None
+    if module_part is not None and module_part not in type(obj).__module__.split("."):
         return None
     return known[name].from_config(dict(obj.get_config()))

@@ -88,5 +88,5 @@ def get(identifier: Any) -> Constraint | None:
     if identifier is None:
         return None
     if callable(identifier) and not isinstance(identifier, (type, Constraint)):
-        return _keras_objects.from_foreign(identifier, CONSTRAINTS) or identifier
+        return _keras_objects.from_foreign(identifier, CONSTRAINTS, "constraints") or identifier
     return deserialize(identifier)

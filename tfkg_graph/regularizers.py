@@ -109,5 +109,5 @@ def get(identifier: Any) -> Regularizer | None:
     if identifier is None:
         return None
     if callable(identifier) and not isinstance(identifier, (type, Regularizer)):
-        return _keras_objects.from_foreign(identifier, REGULARIZERS) or identifier
+        return _keras_objects.from_foreign(identifier, REGULARIZERS, "regularizers") or identifier
     return deserialize(identifier)

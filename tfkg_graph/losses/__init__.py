@@ -53,7 +53,7 @@ def get(identifier: Any) -> Loss | None:
     if identifier is None:
         return None
     if callable(identifier) and not isinstance(identifier, (type, Loss)):
-        return _keras_objects.from_foreign(identifier, LOSSES) or LossFunctionWrapper(identifier)
+        return _keras_objects.from_foreign(identifier, LOSSES, "losses") or LossFunctionWrapper(identifier)
     return deserialize(identifier)
 
 

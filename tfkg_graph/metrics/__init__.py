@@ -90,11 +90,14 @@ def get(identifier: Any) -> Metric:
             raise ValueError(f"unknown metric {identifier!r}; known: "
                              f"{sorted(NAMES) + sorted(FUNCTIONS) + sorted(CLASSES)}")
         return cls(name=identifier)
-    foreign = _keras_objects.from_foreign(identifier, CLASSES)
-    if foreign is not None:
-        return foreign
     if isinstance(identifier, losses.Loss):  # a loss object as a metric: the mean of its per-batch values
         return GraphFunctionMean(name=identifier.name, fn=identifier)
+    foreign = _keras_objects.from_foreign(identifier, CLASSES, "metrics")
+    if foreign is not None:
+        return foreign
+    foreign_loss = _keras_objects.from_foreign(identifier, losses.LOSSES, "losses")
+    if foreign_loss is not None:
+        return GraphFunctionMean(name=foreign_loss.name, fn=foreign_loss)
     if callable(identifier):
         return MeanMetricWrapper(identifier)
     raise TypeError(f"cannot make a metric from {identifier!r}")

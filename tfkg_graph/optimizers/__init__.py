@@ -6,14 +6,15 @@ from typing import Any
 from .. import _keras_objects
 from . import schedules
 from .algorithms import SGD, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop
-from .more_algorithms import Adadelta, Adafactor, Ftrl, Lamb, Lion
+from .more_algorithms import Adadelta, Adafactor, Ftrl, Lamb, Lion, Muon, ScheduleFreeAdamW
 from .optimizer import Optimizer
 
 __all__ = ["SGD", "Adagrad", "Adam", "Adamax", "AdamW", "Nadam", "RMSprop", "Adadelta", "Adafactor", "Ftrl", "Lamb",
-           "Lion", "Optimizer", "schedules", "get", "serialize", "deserialize"]
+           "Lion", "Muon", "ScheduleFreeAdamW", "Optimizer", "schedules", "get", "serialize", "deserialize"]
 
 OPTIMIZERS: dict[str, type] = {cls.__name__: cls for cls in (SGD, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop,
-                                                             Adadelta, Adafactor, Ftrl, Lamb, Lion)}
+                                                             Adadelta, Adafactor, Ftrl, Lamb, Lion, Muon,
+                                                             ScheduleFreeAdamW)}
 OPTIMIZERS.update({name.lower(): cls for name, cls in list(OPTIMIZERS.items())})
 
 
