@@ -119,4 +119,4 @@ def test_predict_on_a_dataset_stops_after_steps_batches():
     assert data.served == 3
     expected = model.predict(np.repeat(np.arange(1, 4, dtype=np.float32), 2)[:, None] * np.ones((1, 3), np.float32),
                              verbose=0)
-    np.testing.assert_allclose(out, expected, rtol=1e-6)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)  # batches of 2 vs 32: float sum order
