@@ -90,37 +90,32 @@ def _hidden_mask_ops(model: Any) -> dict[int, HiddenOp]:
     Masking)."""
     from ..graph import Graph
     from ..graph.ops import constants
-    from ..layers.base import InputLayer, KerasTensor, flatten, get_keras_mask, map_structure
+    from ..layers.base import flatten, get_keras_mask, map_structure
     from ..layers.core import Masking
     from ..layers.merging import _Merge
     if not any(getattr(layer, "mask_zero", False) or isinstance(layer, Masking) for layer in model.layers):
         return {}
     graph, made, consumed = Graph(), {}, {}
-    with graph.as_default():
-        values = {id(kt): constants.placeholder(kt.dtype, kt.shape, graph=graph) for kt in model.inputs}
-        for node in model._node_order:
-            if isinstance(node.layer, InputLayer):
+
+    def on_node(node: Any, args: Any, kwargs: dict[str, Any], outputs: list[Any]) -> None:
+        first = args[0] if args else next(iter(kwargs.values()))
+        incoming = [m for m in flatten(map_structure(get_keras_mask, first)) if m is not None]
+        if incoming and node.layer._call_has_mask and kwargs.get("mask") is None and incoming[0] in made:
+            consumed[node.id] = made[incoming[0]]
+        for t in outputs:
+            mask = get_keras_mask(t)
+            if mask is None or mask in made or any(mask is m for m in incoming):
                 continue
-            args, kwargs = map_structure(lambda v: values[id(v)] if isinstance(v, KerasTensor) else v,
-                                         (node.args, node.kwargs))
-            kwargs = dict(kwargs)
-            kwargs.pop("training", None)
-            first = args[0] if args else next(iter(kwargs.values()))
-            incoming = [m for m in flatten(map_structure(get_keras_mask, first)) if m is not None]
-            if incoming and node.layer._call_has_mask and kwargs.get("mask") is None and incoming[0] in made:
-                consumed[node.id] = made[incoming[0]]
-            outputs = flatten(node.layer.call_in_graph(args, kwargs, training=False))
-            for t in outputs:
-                mask = get_keras_mask(t)
-                if mask is None or mask in made or any(mask is m for m in incoming):
-                    continue
-                if isinstance(node.layer, _Merge):
-                    made[mask] = _merge_mask_ops(node, [get_keras_mask(x) for x in first], made)
-                elif isinstance(node.layer, Masking):  # Keras: any(not_equal(inputs, mask_value), -1)
-                    made[mask] = HiddenOp(node, [HiddenOp(node)])
-                else:
-                    made[mask] = HiddenOp(node)
-            values.update({id(kt): t for kt, t in zip(node.flat_outputs, outputs)})
+            if isinstance(node.layer, _Merge):
+                made[mask] = _merge_mask_ops(node, [get_keras_mask(x) for x in first], made)
+            elif isinstance(node.layer, Masking):  # Keras: any(not_equal(inputs, mask_value), -1)
+                made[mask] = HiddenOp(node, [HiddenOp(node)])
+            else:
+                made[mask] = HiddenOp(node)
+
+    with graph.as_default():
+        model.run_graph([constants.placeholder(kt.dtype, kt.shape, graph=graph) for kt in model.inputs],
+                        training=False, on_node=on_node)
     return consumed
 
 
