@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from tfkg_graph import layers, models, optimizers
+from _keras_names import fresh_names  # noqa: F401  (autouse)
 from _parity import assert_arrays_match
 
 IDS = np.array([[1, 1, 2], [1, 3, 3]], np.int32)  # ids 1 and 3 repeat within the batch
@@ -41,7 +42,6 @@ def test_embedding_gradient_is_dense_in_optimizers_that_square_it(name, keras, t
         updated.append(theirs.get_weights())
     formula, keras_on_tf = updated
 
-    layers.clear_session()
     ours = models.Sequential([layers.Input((3,), dtype="int32"), layers.Embedding(5, 2), layers.Flatten(),
                               layers.Dense(1)])
     ours.set_weights(start)

@@ -10,6 +10,7 @@ import pytest
 import tfkg_graph
 from tfkg_graph import layers, models
 from tfkg_graph.saving.keras_config import UnsupportedKerasConfig
+from _keras_names import fresh_names  # noqa: F401  (autouse)
 from _parity import assert_arrays_match, assert_weights_match
 
 RNG = np.random.default_rng(5)
@@ -62,7 +63,6 @@ def assert_evaluations_match(ours, theirs, x, y):
 
 
 def test_compiled_functional_model_continues_training_both_ways(keras, tmp_path):
-    layers.clear_session()
     x, y = data()
     theirs = two_towers(keras)
     compile_two_towers(keras, theirs)
@@ -90,7 +90,6 @@ def test_compiled_functional_model_continues_training_both_ways(keras, tmp_path)
 
 
 def test_sequential_without_compile_and_compile_false(keras, tmp_path):
-    layers.clear_session()
     theirs = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, kernel_initializer="he_normal")])
     theirs.save(tmp_path / "plain.keras")
     ours = models.load_model(str(tmp_path / "plain.keras"))
@@ -104,8 +103,6 @@ def test_sequential_without_compile_and_compile_false(keras, tmp_path):
 
 
 def test_custom_layers_come_from_custom_objects(keras, tmp_path):
-    layers.clear_session()
-
     @keras.saving.register_keras_serializable(package="tests")
     class Scale(keras.layers.Layer):
         def build(self, input_shape):
@@ -137,7 +134,6 @@ def test_custom_layers_come_from_custom_objects(keras, tmp_path):
 
 
 def test_unsupported_layers_and_options_fail_in_one_error_before_building(keras, tmp_path):
-    layers.clear_session()
     x = keras.Input((6, 6, 2))
     h = keras.layers.GaussianNoise(0.1, name="noise")(keras.layers.Conv2D(2, 3, dtype="mixed_float16", name="conv")(x))
     h = keras.layers.Dense(2, lora_rank=2, name="head")(keras.layers.Flatten()(h))
@@ -152,7 +148,6 @@ def test_unsupported_layers_and_options_fail_in_one_error_before_building(keras,
 
 
 def test_keras_ops_on_model_tensors_are_named(keras, tmp_path):
-    layers.clear_session()
     x = keras.Input((3,))
     keras.Model(x, keras.layers.Dense(2)(keras.ops.sin(x))).save(tmp_path / "op.keras")
     with pytest.raises(UnsupportedKerasConfig, match="op 'sin' \\(Sin\\)"):
@@ -161,7 +156,6 @@ def test_keras_ops_on_model_tensors_are_named(keras, tmp_path):
 
 def test_our_archive_is_what_keras_writes(keras, tmp_path):
     """Members, metadata and a config Keras' own deserializer accepts without our classes."""
-    layers.clear_session()
     ours = two_towers(tfkg_graph)
     compile_two_towers(tfkg_graph, ours)
     x, y = data()
@@ -179,7 +173,6 @@ def test_our_archive_is_what_keras_writes(keras, tmp_path):
 def test_loss_and_metric_objects_and_a_warmup_schedule_both_ways(keras, tmp_path):
     """compile_config holding serialized objects (a smoothed loss, AUC, Precision), weighted metrics and
     RMSprop over CosineDecay with warmup: evaluations agree after each hop, and training continues."""
-    layers.clear_session()
     x = RNG.standard_normal((24, 4)).astype(np.float32)
     y = (RNG.uniform(size=(24, 1)) > 0.5).astype(np.float32)
     inputs = keras.Input((4,))
@@ -205,7 +198,6 @@ def test_loss_and_metric_objects_and_a_warmup_schedule_both_ways(keras, tmp_path
 
 
 def test_unsupported_compile_settings_fail_before_building(keras, tmp_path):
-    layers.clear_session()
     inputs = keras.Input((4,))
     theirs = keras.Model(inputs, keras.layers.Dense(2)(inputs))
     theirs.compile(optimizer="adam", loss=keras.losses.Poisson())
@@ -216,7 +208,6 @@ def test_unsupported_compile_settings_fail_before_building(keras, tmp_path):
 
 
 def test_broken_archives_and_refused_saves_fail_clearly(tmp_path):
-    layers.clear_session()
     (tmp_path / "text.keras").write_text("not a zip")
     with zipfile.ZipFile(tmp_path / "no_config.keras", "w") as archive:
         archive.writestr("metadata.json", "{}")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tfkg_graph
-from tfkg_graph import layers
+from _keras_names import fresh_names  # noqa: F401  (autouse)
 from _parity import assert_arrays_match, assert_weights_match
 
 RNG = np.random.default_rng(11)
@@ -117,7 +117,6 @@ def fit(model, x, y):
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_layer_moves_through_keras_archives(case, keras, tmp_path):
     """Keras .keras -> ours (predict, train) -> our .keras -> Keras (predict, train)."""
-    layers.clear_session()
     inputs, body = CASES[case]
     x = _data(inputs)
     x = x if len(x) > 1 else x[0]

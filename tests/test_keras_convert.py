@@ -13,6 +13,7 @@ import pytest
 
 from tfkg_graph import layers, models
 from tfkg_graph.saving import convert
+from _keras_names import fresh_names  # noqa: F401  (autouse)
 from _parity import assert_arrays_match, assert_weights_match
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +84,6 @@ PATHS = {"iris": "examples/iris/train.py", "multiple_inputs": "examples/multiple
 @pytest.mark.parametrize("name", sorted(TWINS))
 def test_example_keras_twin_loads_trains_and_converts(name, keras, tf, tmp_path):
     build, make_x, make_y, settings, adam_matches = TWINS[name]
-    layers.clear_session()
     ours_example, twin = load_example(PATHS[name], False), load_example(PATHS[name], True)
     x, y = make_x(), make_y()
     theirs = build(twin)
@@ -123,7 +123,6 @@ def test_example_keras_twin_loads_trains_and_converts(name, keras, tf, tmp_path)
 def test_signature_method_names_suit_their_inputs(tf, tmp_path):
     """TF's own validity check: ``regress``/``classify`` need one serialized-Example input; ours are predict."""
     from tensorflow.python.saved_model import signature_def_utils
-    layers.clear_session()
     model = models.Sequential([layers.Input((3,)), layers.Dense(2)])
     model.compile(optimizer="sgd", loss="mse")
     model.fit(np.ones((4, 3), np.float32), np.ones((4, 2), np.float32), verbose=0)

@@ -7,7 +7,8 @@ import h5py
 import numpy as np
 import pytest
 
-from tfkg_graph import layers, models, optimizers
+from tfkg_graph import models, optimizers
+from _keras_names import fresh_names  # noqa: F401  (autouse)
 from _parity import assert_arrays_match
 
 RNG = np.random.default_rng(9)
@@ -44,7 +45,6 @@ def keras2_spelling(config):
 
 
 def test_legacy_h5_files_load_with_their_compile_settings(keras, tmp_path):
-    layers.clear_session()
     theirs = keras_model(keras)
     theirs.compile(optimizer=keras.optimizers.Adam(0.01), loss=["mse", "mae"], loss_weights=[1.0, 0.5])
     x = [RNG.standard_normal((8, 3)).astype(np.float32) for _ in range(2)]
@@ -63,7 +63,6 @@ def test_legacy_h5_files_load_with_their_compile_settings(keras, tmp_path):
         f.attrs["model_config"] = json.dumps(config)
     keras_reads_it = keras.models.load_model(tmp_path / "model.h5", compile=False)  # Keras reads this spelling
     assert [l.name for l in keras_reads_it.layers] == [l.name for l in theirs.layers]
-    layers.clear_session()
     again = models.load_model(str(tmp_path / "model.h5"), compile=False)
     assert again.optimizer is None
     for a, b in zip(again.predict(x, verbose=0), theirs.predict(x, verbose=0)):
