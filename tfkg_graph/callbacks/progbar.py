@@ -5,7 +5,7 @@ import logging
 import math
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 

@@ -77,10 +77,10 @@ class FuncGraph(Graph):
     def set_outputs(self, outputs: Iterable[Tensor]) -> None:
         """Outputs that are args (or outer tensors, captured) pass through an Identity: a FunctionDef
         returns node outputs."""
-        from .ops.array import identity
         with self.as_default():
             outputs = [self.capture(t) for t in outputs]
-            self.outputs = [identity(t) if t.op.type == "Placeholder" else t for t in outputs]
+            self.outputs = [self.create_op("Identity", [t]).outputs[0] if t.op.type == "Placeholder" else t
+                            for t in outputs]
 
     # -- export ----------------------------------------------------------------------------------------------
     def to_function_def(self) -> Any:
@@ -121,23 +121,6 @@ def _ref(t: Tensor, arg_ops: set[Operation]) -> str:
             return f"{t.op.name}:{out_arg.name}:{t.index - start}"
         start += size
     raise GraphBuildError(f"{t.name!r} is not an output of its op")
-
-
-def library_of(operations: Iterable[Operation]) -> Any:
-    """The FunctionDefLibrary of every function the ops call, nested calls included, in a stable order."""
-    library = protos.FunctionDefLibrary()
-    seen: set[str] = set()
-    stack = [fn for op in reversed(list(operations)) for fn in reversed(getattr(op, "functions", ()))]
-    ordered: list[FuncGraph] = []
-    while stack:
-        fn = stack.pop()
-        if fn.name in seen:
-            continue
-        seen.add(fn.name)
-        ordered.append(fn)
-        stack.extend(f for op in reversed(fn.operations) for f in reversed(getattr(op, "functions", ())))
-    library.function.extend(fn.to_function_def() for fn in sorted(ordered, key=lambda f: f.name))
-    return library
 
 
 def copy_ops(source: FuncGraph, target: Graph, mapping: dict[Tensor, Tensor]) -> dict[Tensor, Tensor]:

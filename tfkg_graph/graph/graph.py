@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -333,7 +333,6 @@ class Graph:
         graph_def.versions.producer = opdefs.producer_version()
         graph_def.node.extend(op.to_node_def() for op in self.operations)
         if any(getattr(op, "functions", None) for op in self.operations):
-            from .functions import library_of
             graph_def.library.CopyFrom(library_of(self.operations))
         return graph_def
 
@@ -367,3 +366,20 @@ def as_shape(value: Any) -> Shape | None:
     if value is None:
         return None
     return tuple(None if d is None or (isinstance(d, (int, np.integer)) and d < 0) else int(d) for d in value)
+
+
+def library_of(operations: Iterable[Operation]) -> Any:
+    """The FunctionDefLibrary of every function the ops call, nested calls included, in a stable order."""
+    library = protos.FunctionDefLibrary()
+    seen: set[str] = set()
+    stack = [fn for op in reversed(list(operations)) for fn in reversed(getattr(op, "functions", ()))]
+    ordered: list[Any] = []  # FuncGraphs (graph/functions.py)
+    while stack:
+        fn = stack.pop()
+        if fn.name in seen:
+            continue
+        seen.add(fn.name)
+        ordered.append(fn)
+        stack.extend(f for op in reversed(fn.operations) for f in reversed(getattr(op, "functions", ())))
+    library.function.extend(fn.to_function_def() for fn in sorted(ordered, key=lambda f: f.name))
+    return library

@@ -5,7 +5,7 @@ sample_weight)``, then ``metric.update_from_fetches(values)``; at epoch end merg
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from .accuracy import (Accuracy, BinaryAccuracy, CategoricalAccuracy, MeanAbsoluteError, MeanSquaredError,
                        RootMeanSquaredError, SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,

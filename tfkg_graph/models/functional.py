@@ -9,6 +9,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..graph import Tensor
 from ..layers import base as layer_base
 from ..layers.base import InputLayer, KerasTensor, Layer, Node, flatten, map_structure
 from ..runtime import errors
@@ -241,6 +242,28 @@ class Functional(Layer):
         runtime.write_weights(moved, values)
         for w in self.weights:
             w.runtime, w.pending = runtime, None
+
+    def _structure_outputs(self, outputs: list[np.ndarray]) -> Any:
+        struct = self._outputs_struct
+        if isinstance(struct, dict):
+            return {k: outputs[self._outputs.index(v)] for k, v in struct.items()}
+        if isinstance(struct, (list, tuple)):
+            return list(outputs)
+        return outputs[0]
+
+    @serialized
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """On KerasTensors or graph Tensors: the model as a layer. On arrays: its predictions (the
+        trainer's ``predict_on_batch``), the inference pass only."""
+        flat = flatten((args, kwargs))
+        if flat and not any(isinstance(t, (KerasTensor, Tensor)) for t in flat):
+            if kwargs.pop("training", None):
+                raise ValueError("calling a model on arrays runs its inference pass; use train_on_batch "
+                                 "to run the training pass")
+            if kwargs.pop("mask", None) is not None or len(args) != 1 or kwargs:
+                raise TypeError("a model called on arrays takes one argument: its inputs")
+            return self.predict_on_batch(args[0])
+        return super().__call__(*args, **kwargs)
 
     # -- saving (tfkg_graph.saving does the work) -------------------------------------------------------------
     @serialized

@@ -15,8 +15,6 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..callbacks.progbar import Progbar
-from ..graph import Tensor
-from ..layers.base import KerasTensor, flatten
 from ..runtime import dtypes, errors
 from . import data as data_mod
 from .functional import serialized
@@ -409,15 +407,6 @@ class Trainer:
                        for i in range(len(self._outputs))]
         return self._structure_outputs(outputs)
 
-    def _structure_outputs(self, outputs: list[np.ndarray]) -> Any:
-        struct = self._outputs_struct
-        if isinstance(struct, dict):
-            return {k: outputs[self._outputs.index(v)] for k, v in struct.items()}
-        if isinstance(struct, (list, tuple)):
-            return list(outputs)
-        return outputs[0]
-
-    @serialized
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: Any = None,
                        return_dict: bool = False) -> Any:
         return self._on_batch(x, y, sample_weight, class_weight, return_dict, train=True)
@@ -439,16 +428,3 @@ class Trainer:
             return self._structure_outputs(self._ensure_runtime().predict_fn(x))  # a ready array: no conversion
         arrays = self._x_arrays(x)  # first: a Sequential without an Input builds from them
         return self._structure_outputs(self._ensure_runtime().predict_fn(*arrays))
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """On KerasTensors or graph Tensors: the model as a layer. On arrays: its predictions (as
-        ``predict_on_batch``), the inference pass only."""
-        flat = flatten((args, kwargs))
-        if flat and not any(isinstance(t, (KerasTensor, Tensor)) for t in flat):
-            if kwargs.pop("training", None):
-                raise ValueError("calling a model on arrays runs its inference pass; use train_on_batch "
-                                 "to run the training pass")
-            if kwargs.pop("mask", None) is not None or len(args) != 1 or kwargs:
-                raise TypeError("a model called on arrays takes one argument: its inputs")
-            return self.predict_on_batch(args[0])
-        return super().__call__(*args, **kwargs)

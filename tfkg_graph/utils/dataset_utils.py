@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random as _python_random
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
