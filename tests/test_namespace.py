@@ -261,3 +261,30 @@ def test_functional_merge_helpers(name):
     theirs, ours = both(build)
     xs = [X[:, :3], X[:, 1:]]
     np.testing.assert_allclose(ours.predict(xs, verbose=0), theirs.predict(xs, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def nested_layers(k):
+    class Block(k.Layer):
+        """Sublayers held as attributes (a Dense, a Sequential without Input, a list), as keras-io examples do."""
+        def __init__(self):
+            super().__init__()
+            self.proj = k.layers.Dense(3, activation="tanh")
+            self.ffn = k.Sequential([k.layers.Dense(5, activation="relu"), k.layers.Dense(3)])
+            self.extra = [k.layers.Dense(3)]
+
+        def call(self, inputs):
+            return self.extra[0](self.ffn(self.proj(inputs))) + inputs[:, :3]
+    return k.Sequential([k.Input((4,)), Block(), k.layers.Dense(2)])
+
+
+def test_nested_layers_weights_are_tracked_and_trained_as_in_keras():
+    def build(ns):
+        model = nested_layers(ns)
+        model.compile(optimizer=ns.optimizers.SGD(0.1), loss="mse")
+        return model
+    theirs, ours = both(build)
+    assert [tuple(w.shape) for w in ours.trainable_weights] == [tuple(w.shape) for w in theirs.trainable_weights]
+    for model in (theirs, ours):
+        model.fit(X, Y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

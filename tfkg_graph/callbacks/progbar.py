@@ -59,7 +59,8 @@ class Progbar:
     ``10/10 - 1s - 20ms/step - loss: 0.1234``.
 
     ``update(current, values)``: ``values`` is a list of ``(name, value)`` (averaged over steps unless the name is
-    in ``stateful_metrics``) or a dict of logs, shown as they are (fit's logs are already running averages)."""
+    in ``stateful_metrics``) or a dict of logs, shown as they are (fit's logs are already running averages).
+    A bar is one thread's display (as Keras'): give each thread its own."""
 
     def __init__(self, target: int | None, width: int = 20, verbose: int = 1, interval: float = 0.05,
                  stateful_metrics: Any = None, unit_name: str = "step", stream: TextIO | None = None):

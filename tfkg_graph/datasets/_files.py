@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import shutil
 import tarfile
 import tempfile
 import zipfile
@@ -62,9 +63,15 @@ def find_extracted(folder: str, origin: str) -> str:
                 "(or run the Keras loader once, which puts it there).") from None
     target = os.path.join(os.path.dirname(archive), folder)
     staging = tempfile.mkdtemp(prefix=f".{folder}-", dir=os.path.dirname(archive))
-    with tarfile.open(archive) as tar:
-        tar.extractall(staging, filter="data")
-    os.replace(staging, target)
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(staging, filter="data")
+        os.replace(staging, target)
+    except OSError:
+        if not os.path.isdir(target):  # not a concurrent extraction that got there first
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

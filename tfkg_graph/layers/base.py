@@ -150,8 +150,16 @@ class Layer:
             layer.trainable = bool(value)
 
     def _sublayers(self) -> list["Layer"]:
-        """The layers this one is made of (a model's layers, a wrapper's copies); ``trainable`` reaches them."""
-        return []
+        """The layers this one is made of (a model's layers, a wrapper's copies); ``trainable`` reaches them.
+        Here: layers assigned as attributes (``self.dense = Dense(8)``, also in lists and dicts), in
+        assignment order, as Keras tracks them; their weights are this layer's weights too."""
+        found: list[Layer] = []
+        for value in list(vars(self).values()):
+            items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else (value,)
+            for item in items:
+                if isinstance(item, Layer) and item is not self and all(item is not f for f in found):
+                    found.append(item)
+        return found
 
     # -- weights ---------------------------------------------------------------------------------
     def add_weight(self, shape: Sequence[int] = (), initializer: Any = None, dtype: Any = None,
@@ -180,11 +188,17 @@ class Layer:
 
     @property
     def trainable_weights(self) -> list[Weight]:
-        return [w for w in self._weights if w.trainable]
+        return self._own_and_nested(lambda layer: layer.trainable_weights, trainable=True)
 
     @property
     def non_trainable_weights(self) -> list[Weight]:
-        return [w for w in self._weights if not w.trainable]
+        return self._own_and_nested(lambda layer: layer.non_trainable_weights, trainable=False)
+
+    def _own_and_nested(self, nested: Callable[["Layer"], list[Weight]], trainable: bool) -> list[Weight]:
+        out = [w for w in self._weights if w.trainable == trainable]
+        for layer in self._sublayers():
+            out += [w for w in nested(layer) if all(w is not o for o in out)]
+        return out
 
     def get_weights(self) -> list[np.ndarray]:
         weights = self.weights

@@ -2,6 +2,7 @@
 iterable (one epoch per ``iter``), ``(x, y)`` batches, ``len`` = batches per epoch, last partial batch kept."""
 from __future__ import annotations
 
+import itertools
 import math
 import random as _python_random
 from typing import Any, Callable, Iterator
@@ -14,7 +15,8 @@ Fetch = Callable[[np.ndarray], Any]  # sample indices -> one batch: x, or (x, y)
 class IndexedDataset:
     """Samples ``0..n-1`` served in batches by ``fetch(indices)``; reshuffled every epoch when ``shuffle``
     (seeded per epoch, so two runs with one seed see the same order). ``batch_size=None`` yields single
-    samples, like an unbatched ``tf.data.Dataset``; ``batch(n)`` batches them."""
+    samples, like an unbatched ``tf.data.Dataset``; ``batch(n)`` batches them. Iterating from several threads
+    is safe: each ``iter`` takes its own epoch number atomically."""
 
     def __init__(self, n: int, fetch: Fetch, batch_size: int | None = 32, shuffle: bool = False,
                  seed: int | None = None, class_names: list[str] | None = None) -> None:
@@ -23,13 +25,13 @@ class IndexedDataset:
         self.n, self.fetch, self.batch_size, self.shuffle = int(n), fetch, batch_size, shuffle
         self.seed = int(np.random.randint(1_000_000)) if seed is None else int(seed)
         self.class_names = class_names
-        self._epoch = 0
+        self._epochs = itertools.count()
 
     def __len__(self) -> int:
         return self.n if self.batch_size is None else math.ceil(self.n / self.batch_size)
 
     def __iter__(self) -> Iterator[Any]:
-        epoch, self._epoch = self._epoch, self._epoch + 1
+        epoch = next(self._epochs)
         order = np.random.default_rng([self.seed, epoch]).permutation(self.n) if self.shuffle else np.arange(self.n)
         if self.batch_size is None:
             for i in order:
