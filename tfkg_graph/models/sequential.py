@@ -66,12 +66,12 @@ class Sequential(Model):
             self._input_layer = InputLayer(batch_shape=tuple(input_shape))
             self._wire()
 
-    def run_graph(self, input_tensors: Sequence[Any], training: bool) -> list[Any]:
+    def run_graph(self, input_tensors: Sequence[Any], training: bool, **kwargs: Any) -> list[Any]:
         """Called as a layer before it has an Input (a Sequential inside a custom layer, as in Keras'
         examples): builds from the shape of what it is called on."""
         if not self._outputs and self._stack and len(input_tensors) == 1 and input_tensors[0].shape is not None:
             self.build((None, *input_tensors[0].shape[1:]))
-        return super().run_graph(input_tensors, training)
+        return super().run_graph(input_tensors, training, **kwargs)
 
     def _ensure_built(self, x: Any = None) -> None:
         if not self._outputs and x is not None and self._stack:
