@@ -1,13 +1,14 @@
 """SimpleRNN, LSTM, GRU and Bidirectional (Keras 3 names, arguments, defaults, gate order and weights).
 
-The time loop is a static unroll over the known sequence length: the input projection of every step is
-one MatMul, then each step is a handful of MatMul/Split/Sigmoid/Tanh/Mul ops, so gradients come from
-the ordinary registry (no While loop). Masks (``Embedding(mask_zero=True)``) follow Keras' TF backend:
-at a masked step the states and the output of the previous step are carried through (SelectV2), and
-with ``zero_output_for_mask`` the masked outputs are zeros. Weights are named like Keras' cell weights
-(``lstm/lstm_cell/kernel``). ``unroll`` is accepted and ignored (we always unroll); ``stateful`` is not
+The input projection of every step is one MatMul before the time loop; each step is then a handful of
+MatMul/Split/Sigmoid/Tanh/Mul ops. With ``unroll=False`` (Keras' default) the steps run in a While loop
+(``graph/ops/control_flow.py``) over any number of steps, known or not, whose gradient comes from our
+While rule; ``unroll=True`` writes one copy of the cell per step (a known number of steps). Masks
+(``Embedding(mask_zero=True)``) follow Keras' TF backend: at a masked step the states and the output of
+the previous step are carried through (SelectV2), and with ``zero_output_for_mask`` the masked outputs
+are zeros. Weights are named like Keras' cell weights (``lstm/lstm_cell/kernel``). ``stateful`` is not
 supported. Dropout uses one mask per call for the inputs and one for the recurrent state, shared by
-every gate and step.
+every gate and step (drawn before the loop).
 """
 from __future__ import annotations
 
