@@ -232,6 +232,7 @@ class _RNN(Layer):
                 ordered_mask = control_flow.reverse_(mask_major, 0) if self.go_backwards else mask_major
                 sequence = math.select(ordered_mask, sequence, array.zeros_like(sequence))
             sequence = array.transpose(sequence, [1, 0, 2])
+            sequence.shape = (projected.shape[0], projected.shape[1], self.units)  # a known length stays known
         if mask is not None and self.zero_output_for_mask:
             last = mask[:, 0:1] if self.go_backwards else mask[:, -1:]
             output = math.select(last, output, array.zeros_like(output))
