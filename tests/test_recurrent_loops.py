@@ -125,3 +125,64 @@ def test_text_model_with_unknown_length_trains_on_any_length():
     # padding with zeros (masked) does not change the prediction
     padded = np.concatenate([long, np.zeros((2, 50), "int32")], 1)
     assert_arrays_match(model.predict(padded, verbose=0), model.predict(long, verbose=0))
+
+
+def test_time_distributed_over_an_unknown_length_matches_keras():
+    def build(L, M):
+        inputs = L.Input((None, 3))
+        return M.Model(inputs, L.LSTM(2)(L.TimeDistributed(L.Dense(4))(inputs)))
+    ours = build(layers, tfkg_graph.models)
+    for length in (1, 5):  # a fresh Keras model per length: Keras' TimeDistributed keeps its first length
+        theirs = build(keras.layers, keras)
+        ours.set_weights(theirs.get_weights())
+        x = RNG.normal(size=(2, length, 3)).astype("float32")
+        assert_arrays_match(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
+
+
+def test_saved_loop_model_predicts_any_length_here_and_in_tf_python(tmp_path, tf):
+    model = tfkg_graph.models.Sequential([layers.Input(shape=(None,), dtype="int32"),
+                                          layers.Embedding(VOCAB, 4, mask_zero=True),
+                                          layers.Bidirectional(layers.GRU(3, return_sequences=True)),
+                                          layers.LSTM(5), layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(tokens(7), np.ones((6, 1), "float32"), verbose=0)
+    path = str(tmp_path / "loop_model")
+    model.save(path)
+    samples = [tokens(length, rows=3) for length in (2, 7, 40)]
+    expected = [model.predict(x, verbose=0) for x in samples]
+    loaded = tfkg_graph.models.load_model(path)
+    serving = tf.saved_model.load(path).signatures["serving_default"]
+    (input_name,) = serving.structured_input_signature[1]
+    for x, want in zip(samples, expected):
+        np.testing.assert_array_equal(loaded.predict(x, verbose=0), want)
+        (got,) = serving(**{input_name: tf.constant(x)}).values()
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, atol=1e-7)
+    loaded.fit(tokens(11), np.ones((6, 1), "float32"), verbose=0)  # keeps training at another length
+
+
+def test_tflite_converter_reads_the_loop_and_runs_any_length(tmp_path, tf):
+    """Inputs are read by index, so an inference loop converts to TFLite builtins and runs at any
+    length. Lists of per-step values with an unknown batch dim (return_sequences, the inputs a trained
+    loop keeps for its gradient) need SELECT_TF_OPS, as TF's own TensorArray loops do."""
+    model = tfkg_graph.models.Sequential([layers.Input(shape=(None, 3)), layers.GRU(4, go_backwards=True),
+                                          layers.Dense(1)])
+    path = str(tmp_path / "loop_model")
+    model.save(path)
+    interpreter = tf.lite.Interpreter(model_content=tf.lite.TFLiteConverter.from_saved_model(path).convert())
+    (source,), (result,) = interpreter.get_input_details(), interpreter.get_output_details()
+    for length in (4, 9):
+        x = RNG.normal(size=(2, length, 3)).astype("float32")
+        interpreter.resize_tensor_input(source["index"], x.shape)
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(source["index"], x)
+        interpreter.invoke()
+        assert_arrays_match(interpreter.get_tensor(result["index"]), model.predict(x, verbose=0))
+    trained = tfkg_graph.models.Sequential([layers.Input(shape=(None, 3)), layers.LSTM(4, return_sequences=True),
+                                            layers.GRU(2)])
+    trained.compile(optimizer="adam", loss="mse")
+    trained.fit(RNG.normal(size=(4, 6, 3)).astype("float32"), np.ones((4, 2), "float32"), verbose=0)
+    trained.save(str(tmp_path / "trained"))
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(tmp_path / "trained"))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
+    converter._experimental_lower_tensor_list_ops = False
+    assert len(converter.convert()) > 0

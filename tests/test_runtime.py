@@ -300,7 +300,7 @@ def test_large_model_graphs_cut_grappler_down(monkeypatch):
 
     def tagger(steps):
         inputs = layers.Input((steps,), dtype="int32")
-        model = models.Model(inputs, layers.Dense(1)(layers.SimpleRNN(4)(layers.Embedding(5, 2)(inputs))))
+        model = models.Model(inputs, layers.Dense(1)(layers.SimpleRNN(4, unroll=True)(layers.Embedding(5, 2)(inputs))))
         model.compile(optimizer="sgd", loss="mse")
         return model
     for steps, mode in ((3, "default"), (300, "off")):
@@ -312,7 +312,7 @@ def test_large_model_graphs_cut_grappler_down(monkeypatch):
         assert (len(model.runtime.graph.operations) > runtime.LARGE_GRAPH_OPS) == (mode == "off")
         assert model.runtime.session.config.graph_rewrites == mode
     monkeypatch.setattr(runtime, "LARGE_GRAPH_OPS", 10)  # every graph counts as large
-    inner = models.Sequential([layers.Input((3, 2)), layers.Bidirectional(layers.GRU(2))])
+    inner = models.Sequential([layers.Input((3, 2)), layers.Bidirectional(layers.GRU(2, unroll=True))])
     inputs = layers.Input((3, 2))
     for model, mode in ((models.Sequential([layers.Input((2,)), layers.Dense(3)]), "one_pass"),
                         (models.Model(inputs, layers.Dense(1)(inner(inputs))), "off")):

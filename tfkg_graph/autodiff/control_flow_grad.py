@@ -41,17 +41,19 @@ def _while(op: Operation, *grads: Tensor | None) -> list[Tensor | None]:
     var_idx = [i for i in range(2, 2 + nv) if _floating(op.outputs[i]) or (
         i in lists and (grads[i] is not None if lists[i].type == "TensorListPushBack"
                         else dtypes.is_floating(_element(lists[i]))))]
-    cap_idx = [i for i in range(2 + nv, n_in) if _floating(op.inputs[i])]
+    reads = _captured_reads(body, range(2 + nv, n_in))
+    cap_idx = [i for i in range(2 + nv, n_in) if _floating(op.inputs[i]) or i in reads]
     graph = op.graph
     init_grads = [grads[i] if grads[i] is not None else
                   control_flow.empty_list(_element(lists[i]), graph=graph) if i in lists else
                   array.zeros_like(op.outputs[i]) for i in var_idx]
-    zero_sums = [array.zeros_like(op.inputs[i]) for i in cap_idx]
+    zero_sums = [_zero_list(op.inputs[i], _element(reads[i][0])) if i in reads else array.zeros_like(op.inputs[i])
+                 for i in cap_idx]
     invariants = [op.inputs[1], *op.inputs[2 + nv:n_in]]
     specs = ([(dtypes.INT32, ()), (dtypes.INT32, ())] + [_spec(body.args[i]) for i in var_idx]
              + [(dtypes.VARIANT, ())] * len(saved) + [_spec(body.args[i]) for i in cap_idx]
              + [_spec(t) for t in invariants])
-    grad_body = _backward_body(op, lists, saved, var_idx, cap_idx, specs)
+    grad_body = _backward_body(op, lists, reads, saved, var_idx, cap_idx, specs)
     grad_cond = FuncGraph(f"{body.name}_grad_cond", graph)
     with grad_cond.as_default():
         args = [grad_cond.add_arg(dt, shape) for dt, shape in specs]
@@ -85,12 +87,32 @@ def _list_use(body: FuncGraph, i: int) -> Operation:
     return use
 
 
+def _captured_reads(body: FuncGraph, indices: range) -> dict[int, list[Operation]]:
+    """Captured TensorLists of floats that the body only reads with TensorListGetItem (input
+    sequences): their gradient is a list that each iteration sets its items' gradients in."""
+    reads = {}
+    for i in indices:
+        arg = body.args[i]
+        if arg.dtype != dtypes.VARIANT:
+            continue
+        passed_on = {t.op for t in body.outputs}  # captures also pass through to the next iteration
+        users = [op for op in body.operations if arg in op.inputs and op not in passed_on]
+        if users and all(u.type == "TensorListGetItem" and u.inputs[0] is arg and dtypes.is_floating(_element(u))
+                         for u in users):
+            reads[i] = users
+    return reads
+
+
+def _zero_list(handle: Tensor, element_dtype: int) -> Tensor:
+    return control_flow.from_tensor(array.zeros_like(control_flow.stack(handle, element_dtype, None)))
+
+
 def _spec(t: Tensor) -> tuple[int, tuple | None]:
     return t.dtype, t.shape
 
 
-def _backward_body(op: Operation, lists: dict[int, Operation], saved: list[Tensor], var_idx: list[int],
-                   cap_idx: list[int], specs: list) -> FuncGraph:
+def _backward_body(op: Operation, lists: dict[int, Operation], reads: dict[int, list[Operation]],
+                   saved: list[Tensor], var_idx: list[int], cap_idx: list[int], specs: list) -> FuncGraph:
     """One reverse iteration: pop the iteration's saved values, recompute the body, differentiate the
     copy. TensorList loop variables are handled here: an input list gets each step's gradient pushed,
     an output list gives each step's output gradient popped."""
@@ -127,7 +149,8 @@ def _backward_body(op: Operation, lists: dict[int, Operation], saved: list[Tenso
                 grad_ys.append(step_grad)
             else:
                 xs.append(copied[use.outputs[1]])
-        xs += [copied[body.args[i]] for i in cap_idx]
+        xs += [copied[body.args[i]] for i in cap_idx if i not in reads]
+        xs += [copied[r.outputs[0]] for i in cap_idx if i in reads for r in reads[i]]
         found = dict(zip(map(id, xs), gradients(ys, xs, grad_ys=grad_ys))) if xs and ys else {}
         new_upstream = []
         for i in var_idx:
@@ -140,8 +163,17 @@ def _backward_body(op: Operation, lists: dict[int, Operation], saved: list[Tenso
             else:
                 x = copied[use.outputs[1]]
                 new_upstream.append(control_flow.push_back(upstream[i], found.get(id(x)) or array.zeros_like(x)))
-        cap_grads = [found.get(id(copied[body.args[i]])) for i in cap_idx]
-        new_sums = [s if g is None else s + g for s, g in zip(sums, cap_grads)]
+        new_sums = []
+        for total, i in zip(sums, cap_idx):
+            if i in reads:  # each read item's gradient goes to its index
+                for r in reads[i]:
+                    item = copied[r.outputs[0]]
+                    total = control_flow.set_item(total, copied[r.inputs[1]],
+                                                  found.get(id(item)) or array.zeros_like(item))
+            else:
+                g = found.get(id(copied[body.args[i]]))
+                total = total if g is None else total + g
+            new_sums.append(total)
         fn.set_outputs([step + 1, count, *new_upstream, *rest, *new_sums, limit, *captured])
     return fn
 
@@ -169,7 +201,7 @@ def _accumulate(op: Operation, saved: list[Tensor]) -> list[Tensor]:
         acc_cond.set_outputs([copied[t] for t in cond.outputs])
     start = len(graph.operations)
     limit = op.inputs[1] if info.bounded else -1
-    empties = [control_flow.empty_list(t.dtype, limit, graph) for t in saved]
+    empties = [control_flow.empty_list(t.dtype, limit, graph, t.shape) for t in saved]
     new_ops = graph.operations[start:]  # keep creation order topological: the lists come before the loop
     del graph.operations[start:]
     at = graph.operations.index(op)

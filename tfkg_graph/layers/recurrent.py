@@ -1,13 +1,14 @@
 """SimpleRNN, LSTM, GRU and Bidirectional (Keras 3 names, arguments, defaults, gate order and weights).
 
-The time loop is a static unroll over the known sequence length: the input projection of every step is
-one MatMul, then each step is a handful of MatMul/Split/Sigmoid/Tanh/Mul ops, so gradients come from
-the ordinary registry (no While loop). Masks (``Embedding(mask_zero=True)``) follow Keras' TF backend:
-at a masked step the states and the output of the previous step are carried through (SelectV2), and
-with ``zero_output_for_mask`` the masked outputs are zeros. Weights are named like Keras' cell weights
-(``lstm/lstm_cell/kernel``). ``unroll`` is accepted and ignored (we always unroll); ``stateful`` is not
+The input projection of every step is one MatMul before the time loop; each step is then a handful of
+MatMul/Split/Sigmoid/Tanh/Mul ops. With ``unroll=False`` (Keras' default) the steps run in a While loop
+(``graph/ops/control_flow.py``) over any number of steps, known or not, whose gradient comes from our
+While rule; ``unroll=True`` writes one copy of the cell per step (a known number of steps). Masks
+(``Embedding(mask_zero=True)``) follow Keras' TF backend: at a masked step the states and the output of
+the previous step are carried through (SelectV2), and with ``zero_output_for_mask`` the masked outputs
+are zeros. Weights are named like Keras' cell weights (``lstm/lstm_cell/kernel``). ``stateful`` is not
 supported. Dropout uses one mask per call for the inputs and one for the recurrent state, shared by
-every gate and step.
+every gate and step (drawn before the loop).
 """
 from __future__ import annotations
 
@@ -201,33 +202,29 @@ class _RNN(Layer):
         return sequence, output, states
 
     def _looped(self, projected, steps, states, mask, recurrent_drop, recurrent):
-        """``unroll=False`` (Keras' default): a While loop over time, any number of steps. Inputs and
-        masks are popped off TensorLists in processing order, outputs pushed onto one."""
+        """``unroll=False`` (Keras' default): a While loop over time, any number of steps. Each step
+        reads its input (and mask) from a TensorList by index and pushes its output onto another."""
         time_major = array.transpose(projected, [1, 0, 2])
         mask_major = None if mask is None else array.expand_dims(array.transpose(mask, [1, 0]), -1)
-        # a TensorList pops its last element first
-        to_list = (lambda t: control_flow.from_tensor(t)) if self.go_backwards else (
-            lambda t: control_flow.from_tensor(control_flow.reverse_(t, 0)))
-        inputs = [to_list(time_major)] + ([] if mask is None else [to_list(mask_major)])
+        steps = array.shape(projected)[1]
+        inputs = control_flow.from_tensor(time_major)
+        masks = None if mask is None else control_flow.from_tensor(mask_major)
         step_shape = (projected.shape[0], projected.shape[2])
-        collected = [control_flow.empty_list(projected.dtype)] if self.return_sequences else []
-        first_output = array.zeros_like(states[0])
+        collected = ([control_flow.empty_list(projected.dtype, steps, element_shape=(None, self.units))]
+                     if self.return_sequences else [])
 
-        def body(states, output, pending, collected):
-            x_list, x = control_flow.pop_back(pending[0], projected.dtype, step_shape)
-            lists = [x_list]
-            keep = None
-            if mask is not None:
-                m_list, keep = control_flow.pop_back(pending[1], dtypes.BOOL, (projected.shape[0], 1))
-                lists.append(m_list)
+        def body(t, states, output, collected):
+            index = steps - 1 - t if self.go_backwards else t
+            x = control_flow.get_item(inputs, index, projected.dtype, step_shape)
+            keep = None if mask is None else control_flow.get_item(masks, index, dtypes.BOOL, (projected.shape[0], 1))
             output, states = self._cell(x, keep, states, output if mask is not None else None,
                                         recurrent_drop, recurrent)
-            collected = [control_flow.push_back(h, output) for h in collected]
-            return states, output, lists, collected
+            return t + 1, states, output, [control_flow.push_back(h, output) for h in collected]
 
-        states, output, _, collected = control_flow.while_loop(
-            lambda *_: constants.constant(True), body, (states, first_output, inputs, collected),
-            maximum_iterations=array.shape(projected)[1], name="rnn")
+        _, states, output, collected = control_flow.while_loop(
+            lambda *_: constants.constant(True), body,
+            (constants.constant(0, "int32"), states, array.zeros_like(states[0]), collected),
+            maximum_iterations=steps, name="rnn")
         sequence = None
         if self.return_sequences:
             sequence = control_flow.stack(collected[0], projected.dtype, (projected.shape[0], self.units))
@@ -235,6 +232,7 @@ class _RNN(Layer):
                 ordered_mask = control_flow.reverse_(mask_major, 0) if self.go_backwards else mask_major
                 sequence = math.select(ordered_mask, sequence, array.zeros_like(sequence))
             sequence = array.transpose(sequence, [1, 0, 2])
+            sequence.shape = (projected.shape[0], projected.shape[1], self.units)  # a known length stays known
         if mask is not None and self.zero_output_for_mask:
             last = mask[:, 0:1] if self.go_backwards else mask[:, -1:]
             output = math.select(last, output, array.zeros_like(output))

@@ -60,7 +60,10 @@ class TimeDistributed(Layer):
         inner = outputs.shape[1:]
         if shape[1] is not None and None not in inner:
             return array.reshape(outputs, [-1, shape[1], *inner])
-        return array.reshape(outputs, array.concat([dynamic[:2], array.shape(outputs)[1:]], 0))
+        result = array.reshape(outputs, array.concat([dynamic[:2], array.shape(outputs)[1:]], 0))
+        if outputs.shape is not None:  # an unknown number of steps: keep the known inner dims
+            result.shape = (shape[0], shape[1], *inner)
+        return result
 
     def get_config(self):
         from . import serialize as serialize_layer

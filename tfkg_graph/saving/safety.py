@@ -44,7 +44,7 @@ ResourceScatterUpdate ResourceSparseApplyAdagradV2 VarHandleOp VarIsInitializedO
 AssignSub Variable VariableV2 IsVariableInitialized"""
 _CONTROL = """Enter Exit LoopCond Merge NextIteration Switch If StatelessIf While StatelessWhile Case
 StatelessCase PartitionedCall StatefulPartitionedCall Assert EmptyTensorList TensorListFromTensor
-TensorListPopBack TensorListPushBack TensorListStack"""
+TensorListPopBack TensorListPushBack TensorListStack TensorListGetItem TensorListSetItem"""
 SAVER_OPS = frozenset({"SaveV2", "RestoreV2", "MergeV2Checkpoints"})
 _PATH_OPS = frozenset({"StringJoin", "ShardedFilename", "Identity", "Pack", "Const", "Select",
                        "StaticRegexFullMatch"})  # how TF's Saver derives shard paths from the filename

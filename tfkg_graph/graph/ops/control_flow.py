@@ -169,8 +169,8 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any) -> Any:
 def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None, reverse: bool = False) -> Any:
     """``keras.ops.scan``: ``carry, y = f(carry, x)`` over the leading axis of ``xs``; returns the last
     carry and the stacked ``y``s in the order of ``xs`` (also when ``reverse`` runs from the end).
-    The steps read ``xs`` by popping a TensorList and write ``y``s by pushing one, so the gradient
-    moves one step's values per iteration."""
+    The steps read ``xs`` from a TensorList by index and push the ``y``s onto another, so the gradient
+    moves one step's values per iteration (and the TFLite converter lowers both)."""
     if xs is None and length is None:
         raise ValueError("scan needs xs to scan over or a length")
     xs_leaves = [] if xs is None else [convert(x) for x in flatten(xs)]
@@ -179,18 +179,18 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None, reve
     with outer.as_default():
         steps = constant(int(length), "int32") if length is not None else array.shape(xs_leaves[0])[0]
         x_specs = [(x.dtype, None if x.shape is None else x.shape[1:]) for x in xs_leaves]
-        inputs = [from_tensor(x if reverse else reverse_(x, 0)) for x in xs_leaves]
+        inputs = [from_tensor(x) for x in xs_leaves]
         y_structure, y_specs = _probe_outputs(f, init, init_leaves, xs, x_specs, outer)
-        outputs = [empty_list(dtype, steps, outer) for dtype, _ in y_specs]
+        outputs = [empty_list(dtype, steps, outer, shape) for dtype, shape in y_specs]
 
-        def step(carry, pending, collected):
-            taken = [pop_back(h, dtype, shape) for h, (dtype, shape) in zip(pending, x_specs)]
-            x = pack_as(xs, [value for _, value in taken]) if xs is not None else None
-            carry, y = f(carry, x)
+        def step(t, carry, collected):
+            index = steps - 1 - t if reverse else t
+            taken = [get_item(h, index, dtype, shape) for h, (dtype, shape) in zip(inputs, x_specs)]
+            carry, y = f(carry, pack_as(xs, taken) if xs is not None else None)
             collected = [push_back(h, v) for h, v in zip(collected, flatten(y) if y is not None else [])]
-            return carry, [h for h, _ in taken], collected
+            return t + 1, carry, collected
 
-        carry, _, collected = while_loop(lambda *_: constant(True), step, (init, inputs, outputs),
+        _, carry, collected = while_loop(lambda *_: constant(True), step, (constant(0, "int32"), init, outputs),
                                          maximum_iterations=steps, name="scan")
         ys = [stack(h, dtype, shape) for h, (dtype, shape) in zip(collected, y_specs)]
         ys = [reverse_(y, 0) for y in ys] if reverse else ys
@@ -254,10 +254,13 @@ def make_if(graph: Graph, pred: Tensor, inputs: list[Tensor], then_fn: FuncGraph
 
 
 # -- tensor lists --------------------------------------------------------------------------------------------
-def empty_list(element_dtype: Any, max_elements: Any = -1, graph: Graph | None = None) -> Tensor:
+def empty_list(element_dtype: Any, max_elements: Any = -1, graph: Graph | None = None,
+               element_shape: tuple | None = None) -> Tensor:
+    """A TensorList; a known element rank is written as a 1-D shape (the TFLite converter needs it)."""
     graph = graph or get_default_graph()
     with graph.as_default():
-        shape = constant(-1, "int32")
+        shape = constant(-1 if element_shape is None else [-1 if d is None else d for d in element_shape],
+                         "int32")
         limit = convert(max_elements, "int32") if isinstance(max_elements, Tensor) else constant(
             int(max_elements), "int32")
         t = graph.create_op("EmptyTensorList", [shape, limit], {
@@ -291,6 +294,22 @@ def stack(handle: Tensor, element_dtype: int, element_shape: tuple | None,
         t = graph.create_op("TensorListStack", [handle, shape],
                             {"element_dtype": element_dtype}).outputs[0]
     t.shape = None if element_shape is None else (None, *element_shape)
+    return t
+
+
+def get_item(handle: Tensor, index: Tensor, element_dtype: int, element_shape: tuple | None) -> Tensor:
+    graph = _graph_for(handle, index)
+    with graph.as_default():
+        t = graph.create_op("TensorListGetItem", [handle, index, constant(-1, "int32")],
+                            {"element_dtype": element_dtype}).outputs[0]
+    t.shape = element_shape
+    return t
+
+
+def set_item(handle: Tensor, index: Tensor, value: Tensor) -> Tensor:
+    graph = _graph_for(handle, index, value)
+    t = graph.create_op("TensorListSetItem", [handle, index, value], {"element_dtype": value.dtype}).outputs[0]
+    t.shape = ()
     return t
 
 
