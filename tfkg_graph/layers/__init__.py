@@ -8,7 +8,8 @@ from .core import (Activation, Dense, Dropout, Embedding, Flatten, Identity, Lam
 from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
                       maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization, LayerNormalization
-from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
+from .bidirectional import Bidirectional
+from .recurrent import GRU, LSTM, SimpleRNN
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
                       GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
 from .preprocessing import Normalization, Rescaling
