@@ -16,32 +16,12 @@ from ..functions import FuncGraph, depth_of
 from ..graph import Graph, Tensor, get_default_graph
 from ..opdefs import GraphBuildError
 from . import array, math
+from ..._tree import flatten, pack_as
 from .constants import constant, convert
 
 INT32_MAX = 2 ** 31 - 1
 
 
-# -- nested structures ---------------------------------------------------------------------------------------
-def flatten(structure: Any) -> list[Any]:
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in flatten(item)]
-    if isinstance(structure, dict):
-        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
-    return [structure]
-
-
-def pack_as(structure: Any, leaves: list[Any]) -> Any:
-    """``leaves`` in the shape of ``structure`` (the inverse of ``flatten``)."""
-    it = iter(leaves)
-
-    def build(s: Any) -> Any:
-        if isinstance(s, (list, tuple)):
-            items = [build(item) for item in s]
-            return type(s)(*items) if hasattr(s, "_fields") else type(s)(items)
-        if isinstance(s, dict):
-            return {key: build(s[key]) for key in sorted(s)}
-        return next(it)
-    return build(structure)
 
 
 def _innermost(tensors: list[Tensor]) -> Graph:
