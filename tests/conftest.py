@@ -33,6 +33,13 @@ def tf():
     return tf
 
 
+@pytest.fixture(scope="session")
+def keras(tf):
+    """Keras 3 (on the TF backend) as the oracle, after TF's thread settings above."""
+    import keras
+    return keras
+
+
 @pytest.fixture(autouse=True)
 def _seed_keras():
     """Keras' initial weights come from its global seed: fix it per test so a parity failure reproduces.

@@ -11,12 +11,6 @@ IDS = np.array([[1, 1, 2], [1, 3, 3]], np.int32)  # ids 1 and 3 repeat within th
 TARGETS = np.array([[0.5], [-1.0]], np.float32)
 
 
-@pytest.fixture(scope="module")
-def keras(tf):
-    import keras
-    return keras
-
-
 def keras_embedding_model(keras):
     return keras.Sequential([keras.Input((3,), dtype="int32"), keras.layers.Embedding(5, 2),
                              keras.layers.Flatten(), keras.layers.Dense(1)])

@@ -16,12 +16,6 @@ from _parity import assert_arrays_match, assert_weights_match
 RNG = np.random.default_rng(5)
 
 
-@pytest.fixture(scope="module")
-def keras(tf):
-    import keras
-    return keras
-
-
 def two_towers(root):
     """Two inputs, a layer shared by both, a nested Sequential and two outputs."""
     L = root.layers

@@ -16,12 +16,6 @@ RNG = np.random.default_rng(11)
 ROWS = 16
 
 
-@pytest.fixture(scope="module")
-def keras(tf):
-    import keras
-    return keras
-
-
 def _floats(*shape):
     return RNG.standard_normal((ROWS, *shape)).astype(np.float32)
 

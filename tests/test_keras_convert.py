@@ -21,12 +21,6 @@ RNG = np.random.default_rng(3)
 ROWS = 16
 
 
-@pytest.fixture(scope="module")
-def keras(tf):
-    import keras
-    return keras
-
-
 def load_example(path: str, over_keras: bool):
     """The example module; ``over_keras`` runs its source with ``from keras import ...`` in place of
     ``from tfkg_graph import ...`` (the data helpers and the seed stay ours)."""

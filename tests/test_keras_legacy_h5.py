@@ -14,12 +14,6 @@ from _parity import assert_arrays_match
 RNG = np.random.default_rng(9)
 
 
-@pytest.fixture(scope="module")
-def keras(tf):
-    import keras
-    return keras
-
-
 def keras_model(keras):
     """Two inputs, a shared layer, a nested Sequential, a merge, two outputs."""
     L = keras.layers

@@ -14,12 +14,6 @@ RNG = np.random.default_rng(7)
 X = RNG.standard_normal((8, 4)).astype(np.float32)
 
 
-@pytest.fixture(scope="module")
-def keras(tf):
-    import keras
-    return keras
-
-
 def randomize(weights):
     """Values far from the initializers (BN statistics included; variances stay positive)."""
     return [RNG.uniform(0.5, 1.5, w.shape).astype(np.float32) * RNG.choice([-1, 1], w.shape).astype(np.float32)
