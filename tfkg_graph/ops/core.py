@@ -12,11 +12,22 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import activations
-from .graph import Tensor
-from .graph.ops import array, control_flow, math
-from .graph.ops.constants import constant, convert
-from .runtime import dtypes
+from .. import activations
+from ..graph import Tensor
+from ..graph.ops import array, control_flow, math
+from ..graph.ops.constants import constant, convert
+from ..runtime import dtypes
+
+__all__ = ["add", "subtract", "multiply", "divide", "maximum", "minimum", "power", "square", "sqrt", "rsqrt",
+           "exp", "log", "log1p", "abs", "absolute", "sign", "reciprocal", "erf", "ceil", "floor", "round",
+           "tanh", "sigmoid", "equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
+           "logical_and", "logical_or", "logical_not", "stop_gradient", "negative", "relu", "relu6", "elu",
+           "selu", "silu", "swish", "softplus", "softsign", "leaky_relu", "softmax", "log_softmax", "gelu",
+           "convert_to_tensor", "cast", "matmul", "sum", "mean", "max", "min", "prod", "any", "all", "argmax",
+           "argmin", "clip", "where", "shape", "reshape", "expand_dims", "squeeze", "transpose", "concatenate",
+           "stack", "unstack", "split", "tile", "pad", "take", "broadcast_to", "one_hot", "zeros", "ones",
+           "zeros_like", "ones_like", "full", "arange", "norm", "while_loop", "fori_loop", "scan", "cond"]
+
 
 # elementwise
 add, subtract, multiply, divide = math.add, math.subtract, math.multiply, math.divide
