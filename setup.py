@@ -9,7 +9,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["tfkg_graph", "tfkg_graph.*"]),  # tools/ is repository-only
-    package_data={"tfkg_graph.runtime.protos": ["*.proto"]},
+    package_data={"tfkg_graph.runtime.protos": ["*.proto"], "tfkg_graph.runtime": ["fastrun.c"]},
     install_requires=["numpy>=1.24", "protobuf>=4.21", "cffi>=1.15"],
     extras_require={
         # The C library comes from a TensorFlow wheel; or set TFKG_LIBTENSORFLOW to a standalone build.

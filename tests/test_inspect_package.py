@@ -30,6 +30,7 @@ def test_wheel_installs_only_tfkg_graph_and_the_console_script_targets_it(tmp_pa
     top = {n.split("/", 1)[0] for n in names}
     assert {t for t in top if not t.endswith(".dist-info")} == {"tfkg_graph"}
     assert "tfkg_graph/inspect/cli.py" in names and "tfkg_graph/examples_graphdefs.py" not in names
+    assert "tfkg_graph/runtime/fastrun.c" in names  # compiled on first use (runtime/fastrun.py)
     entry = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     parser = configparser.ConfigParser()
     parser.read_string(zipfile.ZipFile(wheel).read(entry).decode())

@@ -95,6 +95,15 @@ class Fetch:
             self.tail = tuple(shape[1:])
             self.row_bytes = int(np.prod(self.tail, dtype=np.int64)) * self.np_dtype.itemsize
 
+    def expected_shape(self, rows: int | None) -> tuple[int, ...] | None:
+        """The shape this fetch will most likely have, so a step can copy it straight into numpy: the
+        static shape, or ``rows`` (the first feed's batch size) rows of a known row shape."""
+        if self.shape is not None:
+            return self.shape
+        if self.row_bytes and rows is not None:
+            return (rows,) + self.tail
+        return None
+
     def read(self, t: Any) -> np.ndarray:
         if self.shape is not None:
             shape = self.shape
