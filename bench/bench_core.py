@@ -151,7 +151,9 @@ def c_floor() -> dict[str, float]:
 
 
 PARTS = {"tfkg_graph": ours, "tfkg_graph_model": ours_model, "c_floor": c_floor, "tf.function": tf_function,
-         "keras": keras_fit}
+         "keras": keras_fit, "tfkg_graph_cffi": ours}
+# the prepared callable with runtime/fastrun.py off: each step as ~8 cffi calls
+PART_ENV = {"tfkg_graph_cffi": {"TFKG_FASTRUN": "0"}}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -162,7 +164,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.part:
         print(json.dumps(PARTS[args.part]()))
         return {}
-    results = {name: run_fresh([os.path.abspath(__file__), "--part", name]) for name in PARTS}
+    results = {name: run_fresh([os.path.abspath(__file__), "--part", name], **PART_ENV.get(name, {}))
+               for name in PARTS}
     rows = [  # (what, key, our part, reference part, reference label)
         ("4-16-3 MLP train step, batch 32", "train_step_us", "tfkg_graph", "keras", "Keras fit"),
         ("4-16-3 MLP train step, batch 32", "train_step_us", "tfkg_graph", "tf.function", "tf.function step"),
@@ -170,6 +173,8 @@ def main(argv: list[str] | None = None) -> dict:
         ("single-row forward", "predict_row_us", "tfkg_graph", "keras", "Keras predict"),
         ("train step (prepared callable)", "train_step_us", "tfkg_graph", "c_floor", "C TF_SessionRun"),
         ("single-row forward (callable)", "predict_row_us", "tfkg_graph", "c_floor", "C TF_SessionRun"),
+        ("train step, per-call cffi path", "train_step_us", "tfkg_graph_cffi", "c_floor", "C TF_SessionRun"),
+        ("single-row forward, per-call cffi", "predict_row_us", "tfkg_graph_cffi", "c_floor", "C TF_SessionRun"),
         ("model.train_on_batch, batch 32", "train_step_us", "tfkg_graph_model", "c_floor", "C TF_SessionRun"),
         ("model.predict_on_batch, one row", "predict_row_us", "tfkg_graph_model", "c_floor", "C TF_SessionRun"),
     ]

@@ -23,7 +23,9 @@ from _common import ROOT, format_row, print_header, run_fresh, write_json
 THREADS = (1, 2, 4, 8)
 ROWS = (1, 32)
 FEATURES, HIDDEN, CLASSES = 64, 256, 10
-SIDES = ("tfkg_graph", "c_library", "keras", "tf_function")
+SIDES = ("tfkg_graph", "c_library", "keras", "tf_function", "tfkg_graph_cffi")
+# the same Python side with runtime/fastrun.py off: every step as ~8 cffi calls, as before the helper
+SIDE_ENV = {"tfkg_graph_cffi": {"TFKG_FASTRUN": "0"}}
 
 
 def _throughput(predict, rows: int, threads: int, seconds: float) -> float:
@@ -90,7 +92,7 @@ def measure(side: str, seconds: float) -> dict[str, float]:
     configs = [(rows, threads) for rows in ROWS for threads in THREADS]
     if side == "c_library":
         return _c_library(configs, seconds)
-    if side == "tfkg_graph":
+    if side.startswith("tfkg_graph"):
         model = _ours_model()
         predict = model.predict_on_batch
     else:
@@ -116,14 +118,15 @@ def main(argv: list[str] | None = None) -> dict:
     if args.part:
         print(json.dumps(measure(args.part, seconds)))
         return {}
-    results = {side: run_fresh([os.path.abspath(__file__), "--part", side, "--seconds", str(seconds)])
+    results = {side: run_fresh([os.path.abspath(__file__), "--part", side, "--seconds", str(seconds)],
+                               **SIDE_ENV.get(side, {}))
                for side in SIDES}
-    widths = (14, 12, 12, 12, 12, 9, 9)
-    print_header(("rows x threads", "tfkg req/s", "C req/s", "Keras req/s", "tf.fn req/s", "py/Keras", "C/Keras"),
-                 widths)
+    widths = (14, 12, 12, 12, 12, 12, 9, 9)
+    print_header(("rows x threads", "tfkg req/s", "C req/s", "Keras req/s", "tf.fn req/s", "cffi req/s", "py/Keras",
+                  "C/Keras"), widths)
     for key in results["keras"]:
-        ours, c, keras, tf_fn = (results[s][key] for s in SIDES)
-        print(format_row((key, f"{ours:,.0f}", f"{c:,.0f}", f"{keras:,.0f}", f"{tf_fn:,.0f}",
+        ours, c, keras, tf_fn, cffi_only = (results[s][key] for s in SIDES)
+        print(format_row((key, f"{ours:,.0f}", f"{c:,.0f}", f"{keras:,.0f}", f"{tf_fn:,.0f}", f"{cffi_only:,.0f}",
                           f"{ours / keras:.1f}x", f"{c / keras:.1f}x"), widths))
     if args.json:
         write_json(args.json, results)

@@ -154,7 +154,7 @@ class Step:
                     outs.append(None)
                     continue
                 out = np.empty(shape, fetch.np_dtype)
-                view = ffi.from_buffer(out, require_writable=True)
+                view = ffi.from_buffer(out)  # writable: np.empty made it
                 keep.append(view)
                 buffers.fetch_data[i] = view
                 buffers.fetch_bytes[i] = out.nbytes
