@@ -48,7 +48,7 @@ def _graph():
         b2 = state.Variable(lambda: state.Zeros()([3], graph=g), name="dense_1/bias")
         h = nn.relu(nn.bias_add(math.matmul(x, w1.value()), b1.value()))
         logits = nn.bias_add(math.matmul(h, w2.value()), b2.value(), name="logits")
-        probs = nn.softmax(logits, name="probs")
+        nn.softmax(logits, name="probs")
         loss = math.reduce_mean(nn.sparse_softmax_cross_entropy_with_logits(y, logits), name="loss")
         params = [w1, b1, w2, b2]
         grads = gradients(loss, params)
