@@ -8,6 +8,10 @@ shapes of every tensor in the graph must agree with what actually comes out.
 """
 from __future__ import annotations
 
+import glob
+import importlib
+import os
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -272,6 +276,20 @@ CASES.update({
                             away(3, 2))],
     "ReverseV2": [C(lambda x: control_flow.reverse_(x, 1), away(2, 3))],
 })
+
+
+def _add_case_files() -> None:
+    """Cases for a family of ops may live in `tests/_gradient_cases_<family>.py`, a module with a
+    `CASES` dict built from this file's helpers (`from test_gradients import C, away, ...`)."""
+    sys.modules.setdefault("test_gradients", sys.modules[__name__])
+    for path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "_gradient_cases_*.py"))):
+        more = importlib.import_module(os.path.basename(path)[:-3]).CASES
+        clash = set(more) & set(CASES)
+        assert not clash, f"{os.path.basename(path)} repeats cases of {sorted(clash)}"
+        CASES.update(more)
+
+
+_add_case_files()
 
 
 SHAPES = ("static", "unknown_dims", "unknown_rank")
