@@ -437,39 +437,85 @@ int64_t tfkg_byte_size(const tfkg_tensor_info *info, int64_t rows) {
   return n;
 }
 
+size_t tfkg_dtype_size(int dtype) { return TF_DataTypeSize((TF_DataType)dtype); }
+
+int64_t tfkg_byte_size_for(const tfkg_tensor_info *info, const int64_t *dims) {
+  size_t item = TF_DataTypeSize((TF_DataType)info->dtype);
+  if (!item || info->rank < 0 || !dims) return -1;
+  int64_t n = (int64_t)item;
+  for (int d = 0; d < info->rank; d++) {
+    if (dims[d] < 0 || (info->dims[d] >= 0 && dims[d] != info->dims[d])) return -1;
+    if (dims[d] && n > INT64_MAX / dims[d]) return -1;
+    n *= dims[d];
+  }
+  return n;
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* running */
+
+/* "[2, 11, 3]" into `text`, for messages. */
+static const char *shape_text(char *text, size_t size, const int64_t *dims, int rank) {
+  size_t used = (size_t)snprintf(text, size, "[");
+  for (int d = 0; d < rank && used < size; d++)
+    used += (size_t)snprintf(text + used, size - used, "%s%lld", d ? ", " : "", (long long)dims[d]);
+  if (used < size) snprintf(text + used, size - used, "]");
+  return text;
+}
+
+/* The shape to feed for `info`: the caller's `dims` when given (checked against the signature and
+ * `rows`), else `rows` then the signature's dims. -1 bytes (and an error) when it cannot be sized. */
+static int64_t feed_shape(const tfkg_signature *s, const tfkg_tensor_info *info, int64_t rows,
+                          const tfkg_input *given, int64_t *dims, tfkg_error *err) {
+  char want[160], got[160];
+  if (given && given->dims) {
+    int64_t need = tfkg_byte_size_for(info, given->dims);
+    if (need < 0 || (info->rank > 0 && given->dims[0] != rows)) {
+      fail(err, TFKG_ERR_ARGUMENT, "signature '%s': input '%s' has shape %s; the call gives %s for %lld rows",
+           s->name, info->key, shape_text(want, sizeof want, info->dims, info->rank),
+           shape_text(got, sizeof got, given->dims, info->rank), (long long)rows);
+      return -1;
+    }
+    memcpy(dims, given->dims, (size_t)info->rank * sizeof *dims);
+    return need;
+  }
+  int64_t need = tfkg_byte_size(info, rows);
+  if (need < 0) {
+    fail(err, TFKG_ERR_ARGUMENT, "signature '%s': input '%s' (%s, shape %s) cannot be sized for %lld rows: "
+         "give its shape for this call in tfkg_input.dims", s->name, info->key, tfkg_dtype_name(info->dtype),
+         shape_text(want, sizeof want, info->dims, info->rank), (long long)rows);
+    return -1;
+  }
+  for (int d = 0; d < info->rank; d++) dims[d] = dim_for(info, d, rows);
+  return need;
+}
 
 /* The tensor to feed for signature input `info`: the caller's buffer, or ones for an omitted sample
  * weight. *feed stays NULL (and an error is set) on failure. */
 static tfkg_code make_feed(const tfkg_signature *s, const tfkg_tensor_info *info, int64_t rows,
                            const tfkg_input *given, TF_Tensor **feed, tfkg_error *err) {
-  int64_t need = tfkg_byte_size(info, rows);
-  if (need < 0)
-    return fail(err, TFKG_ERR_ARGUMENT, "signature '%s': input '%s' (%s, rank %d) cannot be sized for %lld "
-                "rows: only the first dimension may be unknown", s->name, info->key, tfkg_dtype_name(info->dtype),
-                info->rank, (long long)rows);
+  int64_t dims[16];
+  if (info->rank > (int)(sizeof dims / sizeof *dims))
+    return fail(err, TFKG_ERR_ARGUMENT, "input '%s' has rank %d; at most 16 is supported", info->key, info->rank);
   int omitted_weight = !given && is_sample_weight(info);
   if (!given && !omitted_weight)
     return fail(err, TFKG_ERR_ARGUMENT, "signature '%s': input '%s' (%s) was not given", s->name,
                 info->key, tfkg_dtype_name(info->dtype));
+  int64_t need = feed_shape(s, info, rows, given, dims, err);
+  if (need < 0) return err ? err->code : TFKG_ERR_ARGUMENT;
   if (given && (int64_t)given->byte_size != need)
     return fail(err, TFKG_ERR_ARGUMENT, "signature '%s': input '%s' needs %lld bytes for %lld rows of %s, "
                 "got %zu", s->name, info->key, (long long)need, (long long)rows,
                 tfkg_dtype_name(info->dtype), given->byte_size);
   if (given && need > 0 && !given->data)
     return fail(err, TFKG_ERR_ARGUMENT, "signature '%s': input '%s' has a NULL data pointer", s->name, info->key);
-  int64_t dims[16];
-  if (info->rank > (int)(sizeof dims / sizeof *dims))
-    return fail(err, TFKG_ERR_ARGUMENT, "input '%s' has rank %d; at most 16 is supported", info->key, info->rank);
-  for (int d = 0; d < info->rank; d++) dims[d] = dim_for(info, d, rows);
   *feed = TF_AllocateTensor((TF_DataType)info->dtype, dims, info->rank, (size_t)need);
   if (!*feed) return fail(err, TFKG_ERR_MEMORY, "out of memory for input '%s'", info->key);
   if (given) {
     if (need) memcpy(TF_TensorData(*feed), given->data, (size_t)need);
   } else {
     float *w = TF_TensorData(*feed);
-    for (int64_t i = 0; i < rows; i++) w[i] = 1.0f;
+    for (int64_t i = 0; i < need / (int64_t)sizeof *w; i++) w[i] = 1.0f;
   }
   return TFKG_OK;
 }
@@ -556,11 +602,16 @@ tfkg_code tfkg_run(tfkg_model *m, const char *name, int64_t rows, const tfkg_inp
     if (TF_TensorType(fetched[k]) == TF_STRING)
       code = fail(err, TFKG_ERR_ARGUMENT, "signature '%s': output '%s' is a string tensor; not supported",
                   name, outputs[i].key);
-    else if (have != outputs[i].byte_size)
-      code = fail(err, TFKG_ERR_ARGUMENT, "signature '%s': output '%s' has %zu bytes, buffer has %zu",
-                  name, outputs[i].key, have, outputs[i].byte_size);
-    else if (have)
-      memcpy(outputs[i].data, TF_TensorData(fetched[k]), have);
+    else {
+      int fixed = tfkg_byte_size(&s->outputs[k], rows) >= 0;
+      int rank = s->outputs[k].rank < TF_NumDims(fetched[k]) ? s->outputs[k].rank : TF_NumDims(fetched[k]);
+      for (int d = 0; outputs[i].dims && d < rank; d++) outputs[i].dims[d] = TF_Dim(fetched[k], d);
+      if (fixed ? have != outputs[i].byte_size : have > outputs[i].byte_size)
+        code = fail(err, TFKG_ERR_ARGUMENT, "signature '%s': output '%s' has %zu bytes, buffer has %zu",
+                    name, outputs[i].key, have, outputs[i].byte_size);
+      else if (have)
+        memcpy(outputs[i].data, TF_TensorData(fetched[k]), have);
+    }
   }
 done:
   for (size_t i = 0; feeds && i < n_in; i++)
@@ -581,7 +632,7 @@ tfkg_code tfkg_predict(tfkg_model *m, int64_t rows, const tfkg_input *inputs, si
 
 tfkg_code tfkg_train_step(tfkg_model *m, int64_t rows, const tfkg_input *inputs, size_t num_inputs,
                           float *loss, tfkg_error *err) {
-  tfkg_output out = {"loss", loss, sizeof *loss};
+  tfkg_output out = {"loss", loss, sizeof *loss, NULL};
   return tfkg_run(m, "train", rows, inputs, num_inputs, &out, loss ? 1 : 0, err);
 }
 

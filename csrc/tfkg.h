@@ -25,6 +25,10 @@
  *   must equal rows * (product of the other dims) * dtype size, or the call fails with
  *   TFKG_ERR_ARGUMENT. Sizes the signature fixes are checked before anything runs, so a failed
  *   call changes nothing.
+ * - Unknown dimensions other than the batch (a sequence model's time axis, `Input(shape=(None, F))`):
+ *   the caller gives that input's whole shape in `tfkg_input.dims` for each call, so one handle serves
+ *   any length. An output whose size the signature does not fix may get a buffer larger than needed:
+ *   the call fills the front of it and writes the output's shape into `tfkg_output.dims` if set.
  * - Threads: one handle serves any number of threads. tfkg_run, tfkg_predict, tfkg_train_step,
  *   tfkg_save and the signature/size/name queries may be called at the same time from several
  *   threads on the same handle. Runs of every signature but "train" (predict, evaluate) execute in
@@ -90,13 +94,18 @@ typedef struct tfkg_input {
   const char *key;
   const void *data;
   size_t byte_size;
+  /* Optional (NULL: `rows`, then the signature's dims): this call's shape, one entry per dimension of
+   * the signature input (its `rank`). Needed when a dimension other than the first is unknown; each
+   * entry must match the signature where it is known, and the first must equal `rows`. */
+  const int64_t *dims;
 } tfkg_input;
 
 /* A caller buffer to fill, matched to a signature output by key. */
 typedef struct tfkg_output {
   const char *key;
   void *data;
-  size_t byte_size;
+  size_t byte_size;  /* exact when the signature fixes the size; otherwise at least the output's size */
+  int64_t *dims;     /* optional: receives the output's shape (`rank` entries; none if the rank is unknown) */
 } tfkg_output;
 
 typedef struct tfkg_model tfkg_model;
@@ -117,8 +126,15 @@ const tfkg_signature *tfkg_find_signature(const tfkg_model *model, const char *n
  * unknown dimension other than the first, except a sample weight's steps, which count as 1). */
 int64_t tfkg_byte_size(const tfkg_tensor_info *info, int64_t rows);
 
+/* Bytes a buffer for `info` needs at shape `dims` (`info->rank` entries); -1 if `dims` does not fit
+ * the signature (a known dimension differs, an entry is negative, or the dtype has no fixed size). */
+int64_t tfkg_byte_size_for(const tfkg_tensor_info *info, const int64_t *dims);
+
 /* "float32", "int64", ... ("unknown" for others). */
 const char *tfkg_dtype_name(int dtype);
+
+/* Bytes of one element of `dtype`; 0 for dtypes without a fixed size (strings). */
+size_t tfkg_dtype_size(int dtype);
 
 /* Runs signature `name` once on `rows` rows: feeds every input from `inputs` and copies the
  * requested `outputs`. Every output of the signature is computed (so a "train" run always steps the

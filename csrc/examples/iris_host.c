@@ -86,8 +86,8 @@ static int fail(const char *what, const tfkg_error *err) {
 /* Class probabilities for all rows; returns the accuracy, or -1 on error. */
 static double accuracy(tfkg_model *m, const char *in_key, const char *out_key, const dataset *d,
                        float (*probs)[NUM_CLASSES], tfkg_error *err) {
-  tfkg_input in = {in_key, d->x, (size_t)d->rows * sizeof d->x[0]};
-  tfkg_output out = {out_key, probs, (size_t)d->rows * sizeof probs[0]};
+  tfkg_input in = {in_key, d->x, (size_t)d->rows * sizeof d->x[0], NULL};
+  tfkg_output out = {out_key, probs, (size_t)d->rows * sizeof probs[0], NULL};
   if (tfkg_predict(m, d->rows, &in, 1, &out, 1, err) != TFKG_OK) return -1;
   int right = 0;
   for (int i = 0; i < d->rows; i++) right += argmax(probs[i]) == d->label[i];
@@ -170,7 +170,7 @@ int main(int argc, char **argv) {
       by[i] = (float)data.label[row];
     }
     /* no sample weights given: every row weighs 1 */
-    tfkg_input in[] = {{in_key, bx, (size_t)batch * sizeof bx[0]}, {labels->key, by, (size_t)batch * sizeof by[0]}};
+    tfkg_input in[] = {{in_key, bx, (size_t)batch * sizeof bx[0], NULL}, {labels->key, by, (size_t)batch * sizeof by[0], NULL}};
     if (tfkg_train_step(m, batch, in, 2, &loss, &err) != TFKG_OK) code = fail("training", &err);
     if (s == 0) first_loss = loss;
   }

@@ -3,13 +3,16 @@
  *
  *   tfkg_cli list MODEL_DIR
  *   tfkg_cli run MODEL_DIR SIGNATURE ROWS [--steps N] [--save]
- *            [--in KEY=FILE]... [--out KEY=FILE]... [--out-bytes KEY=N]...
+ *            [--in KEY=FILE]... [--shape KEY=D0xD1x...]... [--out KEY=FILE]... [--out-bytes KEY=N]...
  *
  * Files hold dense row-major values in the tensor's dtype (numpy's `arr.tofile`). `run` runs the
  * signature N times (default 1); step i feeds rows [i*ROWS, (i+1)*ROWS) of every input file, so each
  * file holds N*ROWS rows, and appends each step's outputs to the output files. `--save` writes the
  * variables back into MODEL_DIR afterwards. `--out-bytes` overrides the size of an output buffer
- * (to exercise the library's size check). On error: the message on stderr, exit status = tfkg_code.
+ * (to exercise the library's size check). `--shape` gives an input's shape for each step, needed when
+ * a dimension other than the batch is unknown (a sequence model's length); an output whose size the
+ * signature does not fix gets a 64 MiB buffer (or `--out-bytes`), and each step appends the bytes the
+ * output had. On error: the message on stderr, exit status = tfkg_code.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,18 +21,22 @@
 #include "tfkg.h"
 
 #define MAX_TENSORS 64
+#define MAX_RANK 16
+#define UNKNOWN_OUTPUT_BYTES (64u << 20)
 
 typedef struct {
   const char *key, *path;
   char *data;
   size_t size;
   long long bytes_override;
+  int rank;                /* > 0 when --shape gave this input's shape */
+  int64_t dims[MAX_RANK];  /* --shape for inputs; the fetched shape for outputs */
 } binding;
 
 static int usage(void) {
   fprintf(stderr, "usage: tfkg_cli list MODEL_DIR\n"
                   "       tfkg_cli run MODEL_DIR SIGNATURE ROWS [--steps N] [--save] [--in KEY=FILE]...\n"
-                  "                [--out KEY=FILE]... [--out-bytes KEY=N]...\n");
+                  "                [--shape KEY=D0xD1x...]... [--out KEY=FILE]... [--out-bytes KEY=N]...\n");
   return TFKG_ERR_ARGUMENT;
 }
 
@@ -59,6 +66,21 @@ static int split(char *arg, const char **key, const char **value) {
   return 1;
 }
 
+/* "2x11x3" -> b->dims and b->rank; 0 if malformed. */
+static int parse_shape(const char *text, binding *b) {
+  b->rank = 0;
+  for (const char *p = text; *p && b->rank < MAX_RANK;) {
+    char *end;
+    long long dim = strtoll(p, &end, 10);
+    if (end == p || dim < 0) return 0;
+    b->dims[b->rank++] = dim;
+    if (*end == '\0') return 1;
+    if (*end != 'x') return 0;
+    p = end + 1;
+  }
+  return 0;
+}
+
 static char *read_file(const char *path, size_t *size) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
@@ -86,12 +108,23 @@ static int run(tfkg_model *m, const char *name, long long rows, long steps, int 
   tfkg_output outputs[MAX_TENSORS];
   FILE *files[MAX_TENSORS] = {0};
   int code = TFKG_OK;
+  int64_t out_item[MAX_TENSORS]; /* the dtype size of an output the signature does not size; else 0 */
   for (size_t i = 0; i < n_out && code == TFKG_OK; i++) {
     long long size = outs[i].bytes_override;
-    for (size_t j = 0; size < 0 && j < s->num_outputs; j++)
-      if (strcmp(s->outputs[j].key, outs[i].key) == 0) size = tfkg_byte_size(&s->outputs[j], rows);
+    out_item[i] = 0;
+    for (size_t j = 0; j < s->num_outputs; j++) {
+      if (strcmp(s->outputs[j].key, outs[i].key) != 0) continue;
+      long long fixed = tfkg_byte_size(&s->outputs[j], rows);
+      if (fixed < 0 && s->outputs[j].rank >= 0 && s->outputs[j].rank <= MAX_RANK) {
+        out_item[i] = (int64_t)tfkg_dtype_size(s->outputs[j].dtype);
+        outs[i].rank = s->outputs[j].rank;
+        if (size < 0) size = UNKNOWN_OUTPUT_BYTES;
+      }
+      if (size < 0) size = fixed;
+    }
     if (size < 0) size = 0; /* an unknown key or size: the library reports it */
-    outputs[i] = (tfkg_output){outs[i].key, outs[i].data = malloc((size_t)size + 1), (size_t)size};
+    outputs[i] = (tfkg_output){outs[i].key, outs[i].data = malloc((size_t)size + 1), (size_t)size,
+                               out_item[i] ? outs[i].dims : NULL};
     if (!(files[i] = fopen(outs[i].path, "wb"))) {
       fprintf(stderr, "tfkg_cli: cannot write %s\n", outs[i].path);
       code = TFKG_ERR_IO;
@@ -100,12 +133,18 @@ static int run(tfkg_model *m, const char *name, long long rows, long steps, int 
   for (long step = 0; step < steps && code == TFKG_OK; step++) {
     for (size_t i = 0; i < n_in; i++) {
       size_t part = ins[i].size / (size_t)steps;
-      inputs[i] = (tfkg_input){ins[i].key, ins[i].data + part * (size_t)step, part};
+      inputs[i] = (tfkg_input){ins[i].key, ins[i].data + part * (size_t)step, part, ins[i].rank ? ins[i].dims : NULL};
     }
     code = tfkg_run(m, name, rows, inputs, n_in, outputs, n_out, &err);
     if (code != TFKG_OK) fprintf(stderr, "tfkg_cli: %s\n", err.message);
-    for (size_t i = 0; i < n_out && code == TFKG_OK; i++)
-      fwrite(outputs[i].data, 1, outputs[i].byte_size, files[i]);
+    for (size_t i = 0; i < n_out && code == TFKG_OK; i++) {
+      size_t bytes = outputs[i].byte_size;
+      if (out_item[i]) { /* the output's own size, from the shape the library reported */
+        bytes = (size_t)out_item[i];
+        for (int d = 0; d < outs[i].rank; d++) bytes *= (size_t)outs[i].dims[d];
+      }
+      fwrite(outputs[i].data, 1, bytes, files[i]);
+    }
   }
   if (code == TFKG_OK && save && (code = tfkg_save(m, &err)) != TFKG_OK)
     fprintf(stderr, "tfkg_cli: %s\n", err.message);
@@ -133,13 +172,18 @@ int main(int argc, char **argv) {
       steps = atol(argv[++i]);
     } else if (strcmp(argv[i], "--in") == 0 && has_value && n_in < MAX_TENSORS && split(argv[++i], &key, &value)) {
       binding *b = &ins[n_in++];
-      *b = (binding){key, value, NULL, 0, -1};
+      *b = (binding){key, value, NULL, 0, -1, 0, {0}};
       if (!(b->data = read_file(value, &b->size))) {
         fprintf(stderr, "tfkg_cli: cannot read %s\n", value);
         code = TFKG_ERR_IO;
       }
+    } else if (strcmp(argv[i], "--shape") == 0 && has_value && split(argv[++i], &key, &value)) {
+      binding *b = NULL;
+      for (size_t j = 0; j < n_in; j++)
+        if (strcmp(ins[j].key, key) == 0) b = &ins[j];
+      if (!b || !parse_shape(value, b)) code = usage();
     } else if (strcmp(argv[i], "--out") == 0 && has_value && n_out < MAX_TENSORS && split(argv[++i], &key, &value)) {
-      outs[n_out++] = (binding){key, value, NULL, 0, -1};
+      outs[n_out++] = (binding){key, value, NULL, 0, -1, 0, {0}};
     } else if (strcmp(argv[i], "--out-bytes") == 0 && has_value && split(argv[++i], &key, &value)) {
       for (size_t j = 0; j < n_out; j++)
         if (strcmp(outs[j].key, key) == 0) outs[j].bytes_override = atoll(value);

@@ -65,8 +65,8 @@ static int read_iris(const char *path) {
 }
 
 static int predict(int first, int n, float *out, tfkg_error *err) {
-  tfkg_input in = {in_key, x[first], (size_t)n * sizeof x[0]};
-  tfkg_output o = {out_key, out, (size_t)n * CLASSES * sizeof(float)};
+  tfkg_input in = {in_key, x[first], (size_t)n * sizeof x[0], NULL};
+  tfkg_output o = {out_key, out, (size_t)n * CLASSES * sizeof(float), NULL};
   return tfkg_predict(model, n, &in, 1, &o, 1, err);
 }
 
@@ -92,7 +92,7 @@ static void *train(void *arg) {
   tfkg_error err;
   for (int step = 0; step < steps; step++) {
     int first = (step * 10) % (rows - 10);
-    tfkg_input in[2] = {{in_key, x[first], 10 * sizeof x[0]}, {label_key, &labels[first], 10 * sizeof(float)}};
+    tfkg_input in[2] = {{in_key, x[first], 10 * sizeof x[0], NULL}, {label_key, &labels[first], 10 * sizeof(float), NULL}};
     float loss;
     if (tfkg_train_step(model, 10, in, 2, &loss, &err) != TFKG_OK ||
         (step == steps / 2 && tfkg_save(model, &err) != TFKG_OK) ||
