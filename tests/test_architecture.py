@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import grimp
+import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 SIZE_LIMIT = 450
@@ -91,3 +92,25 @@ def test_no_file_over_the_size_limit_except_tables():
     sizes = {str(p.relative_to(REPO)): len(p.read_text().splitlines()) for p in (REPO / "tfkg_graph").rglob("*.py")}
     over = {p for p, n in sizes.items() if n > SIZE_LIMIT} - TABLES
     assert not over, f"files over {SIZE_LIMIT} lines: {sorted(over)}"
+
+
+def test_saving_rebuilds_models_in_a_process_that_imported_only_saving(tmp_path):
+    """saving never imports models (it sits below them): its class registry finds the model classes by
+    module name on first use, so ``saving.load_model`` works before anything imported ``models``."""
+    from conftest import run_python
+    import tfkg_graph as keras
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.save(str(tmp_path / "saved"))
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    np.save(tmp_path / "expected.npy", model.predict(x, verbose=0))
+    proc = run_python(f"""
+        import sys, numpy as np
+        from tfkg_graph.saving import load_model
+        assert "tfkg_graph.models" not in sys.modules
+        model = load_model({str(tmp_path / "saved")!r})
+        assert type(model).__name__ == "Sequential", type(model)
+        np.testing.assert_allclose(model.predict(np.arange(6, dtype="float32").reshape(2, 3), verbose=0),
+                                   np.load({str(tmp_path / "expected.npy")!r}), rtol=1e-6)
+        print("OK")
+    """)
+    assert proc.returncode == 0 and "OK" in proc.stdout, proc.stderr[-3000:]
