@@ -156,18 +156,32 @@ class Progbar:
 
 
 class ProgbarLogger(Callback):
-    """Keras' per-epoch progress bar (``verbose`` comes from fit's params)."""
+    """Keras' progress bar for fit (one per epoch), evaluate and predict; ``verbose``, ``epochs`` and
+    ``steps`` come from the loop's params. Validation inside fit is silent, as in Keras."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__()
         self.stream = stream
         self.progbar: Progbar | None = None
         self.seen = 0
-        self.in_fit = False  # validation inside fit does not get its own bar
+        self.target: int | None = None
+        self.in_fit = False
 
     @property
     def verbose(self) -> int:
-        return int(self.params.get("verbose", 1))
+        verbose = self.params.get("verbose", 1)
+        return 1 if verbose == "auto" else int(verbose)
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        super().set_params(params)
+        self.target = params.get("steps")
+
+    def wants_hook(self, hook: str) -> bool:
+        """Batch-end hooks draw only at verbose=1 (CallbackList.wants_hook); a bar of unknown length counts
+        its batches at any verbosity."""
+        if hook.endswith("_batch_end") and hook != "on_batch_end":
+            return self.verbose == 1 or self.target is None
+        return hasattr(type(self), hook) and getattr(type(self), hook) is not getattr(Callback, hook, None)
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self.in_fit = True
@@ -176,43 +190,51 @@ class ProgbarLogger(Callback):
         self.in_fit = False
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        self._start()
         if self.verbose and self.params.get("epochs", 1) > 1:
             (self.stream or sys.stdout).write(f"Epoch {epoch + 1}/{self.params.get('epochs', 1)}\n")
-        self._start(self.params.get("steps"))
-
-    def _start(self, steps: int | None) -> None:
-        self.seen = 0
-        self.progbar = Progbar(steps, verbose=self.verbose, stream=self.stream) if self.verbose else None
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
-        self.seen = batch + 1
-        if self.progbar is not None and self.verbose == 1:
-            self.progbar.update(self.seen, logs, finalize=False)
+        self._update(batch, logs)
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         self._finalize(logs)
 
-    def _finalize(self, logs: Logs | None) -> None:
-        if self.progbar is not None:
-            if self.progbar.target is None:  # an unsized dataset: its length is known now
-                self.progbar.target = self.seen
-            self.progbar.update(self.seen, logs, finalize=True)
-
     def on_test_begin(self, logs: Logs | None = None) -> None:
-        if self.in_fit:
-            return
-        self._start(self.params.get("validation_steps") or self.params.get("steps"))
+        if not self.in_fit:
+            self._start()
 
     def on_test_batch_end(self, batch: int, logs: Logs | None = None) -> None:
-        if self.in_fit:
-            return
-        self.seen = batch + 1
-        if self.progbar is not None and self.verbose == 1:
-            self.progbar.update(self.seen, logs, finalize=False)
+        if not self.in_fit:
+            self._update(batch, logs)
 
     def on_test_end(self, logs: Logs | None = None) -> None:
         if not self.in_fit:
             self._finalize(logs)
+
+    def on_predict_begin(self, logs: Logs | None = None) -> None:
+        self._start()
+
+    def on_predict_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        self._update(batch, None)  # not the predictions
+
+    def on_predict_end(self, logs: Logs | None = None) -> None:
+        self._finalize(logs)
+
+    def _start(self) -> None:
+        self.seen = 0
+        self.progbar = Progbar(self.target, verbose=self.verbose, stream=self.stream)
+
+    def _update(self, batch: int, logs: Logs | None) -> None:
+        self.seen = batch + 1
+        bar = self.progbar
+        if self.verbose == 1 and time.time() - bar._last_update >= bar.interval:  # the bar's own throttle
+            bar.update(self.seen, logs or {}, finalize=False)
+
+    def _finalize(self, logs: Logs | None) -> None:
+        if self.target is None:  # an unsized dataset: its length is known now
+            self.target = self.progbar.target = self.seen
+        self.progbar.update(self.target, logs or {}, finalize=True)
 
 
 class Logger(Callback):

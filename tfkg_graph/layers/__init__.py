@@ -16,31 +16,19 @@ from .preprocessing import Normalization, Rescaling
 from .reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
                         ZeroPadding2D)
 from .wrappers import TimeDistributed
+from .registry import LAYERS, deserialize, serialize  # the table the classes below go into
 
-LAYERS: dict[str, type] = {cls.__name__: cls for cls in (
+LAYERS.update({cls.__name__: cls for cls in (
     InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Embedding, Add, Subtract, Multiply, Average,
     Maximum, Minimum, Concatenate, BatchNormalization, LayerNormalization, GlobalAveragePooling1D,
     GlobalMaxPooling1D, Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
-    GlobalAveragePooling2D, GlobalMaxPooling2D)}
+    GlobalAveragePooling2D, GlobalMaxPooling2D)})
 
 LAYERS.update({cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Bidirectional)})
 LAYERS.update({cls.__name__: cls for cls in (
     ReLU, LeakyReLU, ELU, Softmax, PReLU, Masking, Identity, SpatialDropout1D, SpatialDropout2D, RepeatVector,
     Permute, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, TimeDistributed,
     Conv2DTranspose, MultiHeadAttention, Lambda, Normalization, Rescaling)})
-
-
-def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
-    """``{"class_name": ..., "config": ...}`` -> a layer (custom classes through ``custom_objects``)."""
-    classes = {**LAYERS, **(custom_objects or {})}
-    name = config["class_name"]
-    if name not in classes:
-        raise ValueError(f"unknown layer class {name!r}; pass it in custom_objects")
-    return classes[name].from_config(config["config"])
-
-
-def serialize(layer: Layer) -> dict:
-    return {"module": "tfkg_graph.layers", "class_name": type(layer).__name__, "config": layer.get_config()}
 
 
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Weight", "clear_session", *LAYERS, "deserialize",

@@ -104,13 +104,13 @@ class Bidirectional(Layer):
         return outputs if self.merge_mode is None else output_mask
 
     def get_config(self):
-        from . import serialize as serialize_layer
+        from .registry import serialize as serialize_layer
         return {**super().get_config(), "merge_mode": self.merge_mode,
                 "layer": serialize_layer(self.forward_layer), "backward_layer": serialize_layer(self.backward_layer)}
 
     @classmethod
     def from_config(cls, config):
-        from . import deserialize
+        from .registry import deserialize
         config = dict(config)
         config["layer"] = deserialize(config["layer"])
         if config.get("backward_layer") is not None:

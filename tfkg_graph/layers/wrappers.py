@@ -66,10 +66,10 @@ class TimeDistributed(Layer):
         return result
 
     def get_config(self):
-        from . import serialize as serialize_layer
+        from .registry import serialize as serialize_layer
         return {**super().get_config(), "layer": serialize_layer(self.layer)}
 
     @classmethod
     def from_config(cls, config):
-        from . import deserialize
+        from .registry import deserialize
         return cls(**{**config, "layer": deserialize(config["layer"])})

@@ -13,7 +13,11 @@ from ..graph import Tensor
 from ..layers import base as layer_base
 from ..layers.base import InputLayer, KerasTensor, Layer, Node, flatten, map_structure
 from ..runtime import errors
+from ..saving import load_weights, save_model, save_weights
+from . import keras_structure
 from .runtime import ModelRuntime, TrainSpec
+from .serialization import functional_config, functional_from_config
+from .summary import summary_text
 
 
 def serialized(method: Callable) -> Callable:
@@ -51,8 +55,7 @@ class Functional(Layer):
         if duplicates:
             raise ValueError(f"all layer names in a model must be unique; repeated: {duplicates}")
         self._layers = layers
-        from ..saving.keras_h5 import keras_layer_order
-        self._layers = keras_layer_order(self)  # Keras' order (depth from the outputs), for get/set_weights
+        self._layers = keras_structure.keras_layer_order(self)  # Keras' order (depth from the outputs), for get/set_weights
         for layer in layers:
             layer._owner = weakref.ref(self)
         self._runtime, self._spec = None, None
@@ -265,40 +268,41 @@ class Functional(Layer):
             return self.predict_on_batch(args[0])
         return super().__call__(*args, **kwargs)
 
-    # -- saving (tfkg_graph.saving does the work) -------------------------------------------------------------
+    # -- saving (tfkg_graph.saving, below models, does the work) -------------------------------------------------------------
     @serialized
     def save(self, filepath: str, overwrite: bool = True, processors: Any = None) -> str:
         """A SavedModel directory (signatures serving_default, train, evaluate) plus the model config."""
-        from ..saving import save_model
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"{filepath!r} exists and overwrite=False")
         return save_model(self, filepath, processors=processors)
 
     @serialized
     def save_weights(self, filepath: str, overwrite: bool = True) -> str:
-        from ..saving import save_weights
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"{filepath!r} exists and overwrite=False")
         return save_weights(self, filepath)
 
     @serialized
     def load_weights(self, filepath: str, skip_mismatch: bool = False) -> None:
-        from ..saving import load_weights
         load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    # -- Keras' structure, which saving keys weights by (keras_structure.py) --------------------------------------
+    def _keras_weight_layout(self) -> list[tuple[str, Layer, list[tuple[str, list[Any]]]]]:
+        return keras_structure.weight_layout(self)
+
+    def _keras_object_paths(self) -> dict[str, list[str]]:
+        return keras_structure.keras_object_paths(self)
 
     # -- description ------------------------------------------------------------------------------------------
     def summary(self, line_length: int | None = None, positions: Any = None,
                 print_fn: Callable[[str], Any] | None = None, **kwargs: Any) -> None:
-        from .summary import summary_text
         (print_fn or print)(summary_text(self, line_length or 80))
 
     def get_config(self) -> dict[str, Any]:
-        from .serialization import functional_config
         return functional_config(self)
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> "Functional":
-        from .serialization import functional_from_config
         return functional_from_config(cls, config, custom_objects)
 
     def __repr__(self) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..layers import base as layer_base
 from ..layers.base import KerasTensor, Layer
+from ..saving import model_classes
 from .runtime import ModelRuntime, TrainSpec, current_strategy
 from .functional import Functional
 from .trainer import Trainer
@@ -28,7 +29,7 @@ class Model(Trainer, Functional):
         self._runtime: ModelRuntime | None = None
         self._compiled: dict[str, Any] | None = None
         self._spec: TrainSpec | None = None
-        self.stop_training = False
+        self.stop_training = self.stop_evaluating = self.stop_predicting = False
         self.history: Any = None
         self._distribute_strategy = current_strategy()
         self._initial_epoch: int | None = None  # set by a restoring callback (distribute.BackupAndRestore)
@@ -39,3 +40,6 @@ class Model(Trainer, Functional):
             if inputs is None or outputs is None:
                 raise ValueError("Model needs both inputs and outputs")
             self._init_graph(inputs, outputs)
+
+
+model_classes.register(Model, "Functional")  # load_model rebuilds it by name (saving sits below models)

@@ -6,7 +6,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..layers.base import InputLayer, KerasTensor, Layer
+from ..layers.registry import serialize
+from ..saving import model_classes
 from .model import Model
+from .serialization import deserialize_layer
 
 
 class Sequential(Model):
@@ -84,16 +87,16 @@ class Sequential(Model):
         super()._ensure_built(x)
 
     def get_config(self) -> dict[str, Any]:
-        from .. import layers as layers_mod
-        entries = [layers_mod.serialize(self._input_layer)] if self._input_layer is not None else []
-        return {"name": self.name, "trainable": self.trainable,
-                "layers": entries + [layers_mod.serialize(l) for l in self._stack]}
+        entries = [serialize(self._input_layer)] if self._input_layer is not None else []
+        return {"name": self.name, "trainable": self.trainable, "layers": entries + [serialize(l) for l in self._stack]}
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> "Sequential":
-        from .serialization import deserialize_layer
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for entry in config["layers"]:
             model.add(deserialize_layer(entry, custom_objects), rebuild=False)
         model._wire()
         return model
+
+
+model_classes.register(Sequential)  # load_model rebuilds it by name (saving sits below models)

@@ -3,27 +3,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..layers.base import KerasTensor, flatten, map_structure
-
-
-def deserialize_layer(entry: dict[str, Any], custom_objects: dict[str, Any] | None) -> Any:
-    from .. import layers as layers_mod
-    from .model import Model
-    from .sequential import Sequential
-    classes = {"Functional": Model, "Model": Model, "Sequential": Sequential}
-    if entry["class_name"] in classes:
-        return classes[entry["class_name"]].from_config(entry["config"], custom_objects)
-    return layers_mod.deserialize(entry, custom_objects)
+from ..layers.base import InputLayer, KerasTensor, flatten, map_structure
+from ..layers.registry import serialize
+from ..saving.model_classes import deserialize as deserialize_layer
+from ..saving.model_classes import is_model, is_sequential
 
 
 def _serialize_layer(layer: Any) -> dict[str, Any]:
-    from .model import Model
-    from .sequential import Sequential
-    if isinstance(layer, Model):
-        name = "Sequential" if isinstance(layer, Sequential) else "Functional"
+    if is_model(layer):
+        name = "Sequential" if is_sequential(layer) else "Functional"
         return {"module": "tfkg_graph.models", "class_name": name, "config": layer.get_config()}
-    from .. import layers as layers_mod
-    return layers_mod.serialize(layer)
+    return serialize(layer)
 
 
 def functional_config(model: Any) -> dict[str, Any]:
@@ -52,7 +42,6 @@ def functional_config(model: Any) -> dict[str, Any]:
 
 
 def functional_from_config(cls: type, config: dict[str, Any], custom_objects: dict[str, Any] | None) -> Any:
-    from ..layers.base import InputLayer
     created = {entry["name"]: deserialize_layer(entry, custom_objects) for entry in config["layers"]}
     outputs: dict[tuple[str, int], Any] = {}
     for name, layer in created.items():

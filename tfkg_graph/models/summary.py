@@ -5,9 +5,11 @@ from typing import Any
 
 import numpy as np
 
+from ..layers.base import InputLayer, flatten
+from ..saving.model_classes import is_sequential
+
 
 def _shape(outputs: Any) -> str:
-    from ..layers.base import flatten
     shapes = [t.shape for t in flatten(outputs)]
     text = [("(" + ", ".join("None" if d is None else str(d) for d in s) + (",)" if len(s) == 1 else ")"))
             for s in shapes]
@@ -24,9 +26,7 @@ def _bytes(count: int) -> str:
 
 
 def summary_text(model: Any, line_length: int = 80) -> str:
-    from ..layers.base import InputLayer
-    from .sequential import Sequential
-    sequential = isinstance(model, Sequential)
+    sequential = is_sequential(model)
     rows = []
     for node in getattr(model, "_node_order", []):
         layer = node.layer

@@ -14,12 +14,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..callbacks.progbar import Progbar
+from ..callbacks import CallbackList
 from ..runtime import dtypes, errors
 from . import data as data_mod
 from .functional import serialized
 from .runtime import ModelRuntime, TrainSpec, current_strategy
-from .hooks import _Hooks, _Progress, _StepTracker, _verbosity
+from .step_tracker import _StepTracker, _verbosity
 
 
 class Trainer:
@@ -226,49 +226,52 @@ class Trainer:
             train = data_mod.ArrayEpochs(xs, ys, sws, batch_size, shuffle, int(self._shuffle_rng.integers(2**31)),
                                          steps_per_epoch)
         val = self._eval_data(validation_data, validation_batch_size or batch_size, validation_steps)
-        hooks = _Hooks(callbacks, self, add_history=True)
-        steps = train.num_batches()
-        hooks.set_params({"verbose": verbose, "epochs": epochs, "steps": steps})
-        progbar = _Progress(steps, verbose)
+        cbs = self._callback_list(callbacks, True, verbose=verbose, epochs=epochs, steps=train.num_batches())
+        batch_begin, batch_end = cbs.wants_hook("on_train_batch_begin"), cbs.wants_hook("on_train_batch_end")
         self.stop_training = False
-        hooks.call("on_train_begin", None)
+        cbs.on_train_begin()
         initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
-        epoch_logs: dict[str, float] = {}
+        training_logs = None
         nan_reported = False
         for epoch in range(initial_epoch, epochs):
-            progbar.start_epoch(epoch, epochs)
-            hooks.call("on_epoch_begin", epoch, None)
+            cbs.on_epoch_begin(epoch)
             tracker = _StepTracker()
             runtime, fn, metric_slices = None, None, []
-            step = -1
             for step, (bx, by, bsw) in enumerate(train.epoch()):
                 if runtime is None:
                     runtime, fn, metric_slices, tracker = self._begin_pass(spec_holder[0], training=True)
-                if hooks.batch_begin:
-                    hooks.call("on_train_batch_begin", step, None)
+                if batch_begin:
+                    cbs.on_train_batch_begin(step)
                 outs = self._run_step(fn, bx, by, bsw)
                 loss = tracker.update(outs, len(bx[0]), metric_slices)
                 if loss != loss and not nan_reported:
                     nan_reported = True
                     warnings.warn(f"epoch {epoch + 1}, batch {step}: the loss is NaN (diverged training or bad "
                                   "input values); use callbacks.TerminateOnNaN to stop", RuntimeWarning, stacklevel=2)
-                if hooks.batch_end:
-                    hooks.call("on_train_batch_end", step, self._logs(tracker, runtime))
-                if progbar.due():
-                    progbar.update(step + 1, self._logs(tracker, runtime))
+                if batch_end:
+                    cbs.on_train_batch_end(step, self._logs(tracker, runtime))
+                if self.stop_training:
+                    break
             if runtime is None:
                 raise ValueError("the training data produced no batches")
             epoch_logs = self._logs(tracker, runtime)
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_loop(val, hooks)
+                val_logs = self._evaluate_loop(val, cbs)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
-            progbar.end_epoch(step + 1, epoch_logs)
-            hooks.call("on_epoch_end", epoch, epoch_logs)
+            cbs.on_epoch_end(epoch, epoch_logs)
+            training_logs = epoch_logs
             if self.stop_training:
                 break
-        hooks.call("on_train_end", epoch_logs)
-        self.history = hooks.history
-        return hooks.history
+        cbs.on_train_end(training_logs)
+        return self.history
+
+    def _callback_list(self, callbacks: Any, add_history: bool, **params: Any) -> CallbackList:
+        """Keras' CallbackList for one loop: the user's callbacks, History (fit) and a ProgbarLogger when
+        verbose. A CallbackList passed in is used as it is, as in Keras."""
+        if isinstance(callbacks, CallbackList):
+            return callbacks
+        return CallbackList(callbacks, add_history=add_history, add_progbar=params["verbose"] != 0, model=self,
+                            **params)
 
     @staticmethod
     def _run_step(fn: Any, bx: list, by: list, bsw: list) -> list[np.ndarray]:
@@ -330,10 +333,11 @@ class Trainer:
         xs, ys, sws, spec = self._prepare_xy(data[0], data[1], data[2] if len(data) == 3 else None, None)
         return data_mod.ArrayEpochs(xs, ys, sws, batch_size, steps=steps), [spec]
 
-    def _evaluate_loop(self, val: Any, hooks: "_Hooks", verbose: int = 0, as_list: bool = False) -> Any:
+    def _evaluate_loop(self, val: Any, cbs: CallbackList, as_list: bool = False) -> Any:
         epochs, holder = val
-        started = Progbar(epochs.num_batches(), verbose=verbose) if verbose else None
-        hooks.call("on_test_begin", None)
+        batch_begin, batch_end = cbs.wants_hook("on_test_batch_begin"), cbs.wants_hook("on_test_batch_end")
+        self.stop_evaluating = False
+        cbs.on_test_begin()
         tracker = _StepTracker()
         runtime, fn, slices = None, None, []
         for step, (bx, by, bsw) in enumerate(epochs.epoch()):
@@ -341,18 +345,17 @@ class Trainer:
                 raise ValueError("evaluation data must include targets")
             if runtime is None:
                 runtime, fn, slices, tracker = self._begin_pass(holder[0], training=False)
-            if hooks.test_batch:
-                hooks.call("on_test_batch_begin", step, None)
+            if batch_begin:
+                cbs.on_test_batch_begin(step)
             tracker.update(self._run_step(fn, bx, by, bsw), len(bx[0]), slices)
-            if hooks.test_batch:
-                hooks.call("on_test_batch_end", step, self._logs(tracker, runtime))
+            if batch_end:
+                cbs.on_test_batch_end(step, self._logs(tracker, runtime))
+            if self.stop_evaluating:
+                break
         if runtime is None:
             raise ValueError("the evaluation data produced no batches")
         logs = self._logs(tracker, runtime)
-        if started is not None:
-            started.target = started.target or step + 1
-            started.update(step + 1, logs, finalize=True)
-        hooks.call("on_test_end", logs)
+        cbs.on_test_end(logs)
         return self._logs(tracker, runtime, as_list=True) if as_list else logs
 
     @serialized
@@ -365,8 +368,8 @@ class Trainer:
             val = self._eval_data(x, batch_size or 32, steps)
         else:
             val = self._eval_data((x, y, sample_weight), batch_size or 32, steps)
-        hooks = _Hooks(callbacks, self, add_history=False)
-        return self._evaluate_loop(val, hooks, _verbosity(verbose), as_list=not return_dict)
+        cbs = self._callback_list(callbacks, False, verbose=_verbosity(verbose), epochs=1, steps=val[0].num_batches())
+        return self._evaluate_loop(val, cbs, as_list=not return_dict)
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto", steps: int | None = None,
                 callbacks: Sequence[Any] | None = None) -> Any:
@@ -374,32 +377,28 @@ class Trainer:
             names, shapes, np_dtypes = self._input_specs()
             batches = (data_mod.flatten_x(b[0] if isinstance(b, tuple) else b, names, shapes, np_dtypes)
                        for b in itertools.islice(x, steps))  # stops after `steps` batches (None: all)
+            total = min(len(x), steps or len(x)) if hasattr(x, "__len__") else steps
         else:
             xs = self._x_arrays(x)
             data_mod.check_rows(xs, "inputs", len(xs[0]))
             bs = batch_size or 32
             batches = ([a[s:s + bs] for a in xs] for s in range(0, len(xs[0]), bs))
-        fn = self._ensure_runtime().predict_fn
-        hooks = _Hooks(callbacks, self, add_history=False)
-        hooks.call("on_predict_begin", None)
-        if data_mod.is_dataset(x):
-            total = min(len(x), steps or len(x)) if hasattr(x, "__len__") else steps
-        else:
             total = math.ceil(len(xs[0]) / bs)
-        bar = Progbar(total, verbose=_verbosity(verbose)) if _verbosity(verbose) else None
+        fn = self._ensure_runtime().predict_fn
+        cbs = self._callback_list(callbacks, False, verbose=_verbosity(verbose), epochs=1, steps=total)
+        batch_begin, batch_end = cbs.wants_hook("on_predict_batch_begin"), cbs.wants_hook("on_predict_batch_end")
+        self.stop_predicting = False
+        cbs.on_predict_begin()
         chunks: list[list[np.ndarray]] = []
         for step, bx in enumerate(batches):
-            if hooks.predict_batch:
-                hooks.call("on_predict_batch_begin", step, None)
+            if batch_begin:
+                cbs.on_predict_batch_begin(step)
             chunks.append(fn(*bx))
-            if hooks.predict_batch:
-                hooks.call("on_predict_batch_end", step, {"outputs": chunks[-1]})
-            if bar is not None and bar.verbose == 1:
-                bar.update(step + 1, finalize=False)
-        if bar is not None and chunks:
-            bar.target = len(chunks)
-            bar.update(len(chunks), finalize=True)
-        hooks.call("on_predict_end", None)
+            if batch_end:
+                cbs.on_predict_batch_end(step, {"outputs": self._structure_outputs(chunks[-1])})
+            if self.stop_predicting:
+                break
+        cbs.on_predict_end()
         if not chunks:
             outputs = [np.zeros((0, *t.shape[1:]), dtypes.to_numpy(dtypes.as_dtype(t.dtype))) for t in self._outputs]
         else:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from .model_classes import deserialize, is_model, is_sequential
+
 MODEL_CLASSES = ("Functional", "Model", "Sequential")
 _LAYER_KWARGS = {"name", "trainable", "dtype", "activity_regularizer", "input_shape", "input_dim",
                  "batch_input_shape", "autocast"}  # what Layer.__init__ takes for every layer
@@ -163,8 +165,7 @@ class _Reader:
                 config[key] = self.object(value, f"layer {label} option {key}")
         if len(self.problems) == before:
             try:  # values: the constructor's own checks (a layer object holds no graph yet)
-                from ..models.serialization import deserialize_layer
-                deserialize_layer({"class_name": found, "config": config}, self.custom_objects)
+                deserialize({"class_name": found, "config": config}, self.custom_objects)
             except (TypeError, ValueError, NotImplementedError) as e:
                 self.problems.append(f"layer {label}: {e}")
 
@@ -226,7 +227,6 @@ def _tensor_refs(value: Any) -> Any:
 
 def model_from_keras_config(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
     """A Keras 3 ``config.json`` (model part) -> our model, or UnsupportedKerasConfig listing every problem."""
-    from ..models.serialization import deserialize_layer
     if config.get("class_name") not in MODEL_CLASSES:
         raise UnsupportedKerasConfig(f"the archive holds a {config.get('class_name')!r}, not a Sequential or "
                                      "functional model (subclassed models have no config to rebuild from)")
@@ -236,7 +236,7 @@ def model_from_keras_config(config: dict[str, Any], custom_objects: dict[str, An
         supported = ", ".join(sorted(reader.classes))
         raise UnsupportedKerasConfig("cannot rebuild this Keras model:\n  " + "\n  ".join(reader.problems)
                                      + f"\nsupported layers: {supported}")
-    return deserialize_layer(ours, custom_objects)
+    return deserialize(ours, custom_objects)
 
 
 # ---- writing -----------------------------------------------------------------------------------------------
@@ -270,9 +270,8 @@ def _keras_objects(value: Any, tables: list[tuple[str, dict[str, Any]]]) -> Any:
 
 def keras_model_config(model: Any) -> dict[str, Any]:
     """Our model -> the entry Keras' ``config.json`` holds (without ``compile_config``)."""
-    from ..models.sequential import Sequential
     tables = _object_tables()
-    if isinstance(model, Sequential):
+    if is_sequential(model):
         config = _keras_objects(model.get_config(), tables)
         config["layers"] = [_keras_entry(layer, entry, tables)
                             for layer, entry in zip([model._input_layer, *model._stack], config["layers"])]
@@ -282,8 +281,7 @@ def keras_model_config(model: Any) -> dict[str, Any]:
 
 
 def _keras_entry(layer: Any, entry: dict[str, Any], tables: list) -> dict[str, Any]:
-    from ..models.model import Model
-    if isinstance(layer, Model):
+    if is_model(layer):
         nested = keras_model_config(layer)
         return {**nested, **{k: v for k, v in entry.items() if k in ("name", "inbound_nodes")}}
     return entry

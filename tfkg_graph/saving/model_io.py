@@ -16,31 +16,20 @@ from .bundle import CheckpointError
 from .checkpoint import Saver, latest_checkpoint, read_variables, write_bundle
 from .keras_archive import load_keras_archive, save_keras_archive
 from .keras_legacy_h5 import is_legacy_h5_model, load_legacy_h5_model
-from .keras_h5 import (KERAS_ARCHIVE_SUFFIX, KERAS_WEIGHTS_SUFFIX, export_keras_weights, import_keras_weights,
-                       is_keras_file, keras_operations)
+from .keras_h5 import KERAS_ARCHIVE_SUFFIX, KERAS_WEIGHTS_SUFFIX, export_keras_weights, import_keras_weights, is_keras_file
+from .model_classes import deserialize
 from .safety import check_graph_def
 from .savedmodel import SERVING, VARIABLES_PREFIX, Signature, read_saved_model, write_saved_model
 
 MODEL_CONFIG_FILE = "tfkg_model.json"
 VERSION_FILE = "tfkg_version"
 FORMAT_VERSION = 1
-_KERAS_PRIVATE = {"kernel": "_kernel", "embeddings": "_embeddings"}  # Keras 3 stores these as _attr
 
 
 def keras_object_paths(model: Any) -> dict[str, list[str]]:
-    """Variable name -> the path Keras 3 tracks the same weight under in an equivalent model."""
-    from ..models.sequential import Sequential
-    prefix = "_functional/_operations" if isinstance(model, Sequential) else "_operations"
-    out: dict[str, list[str]] = {}
-    for i, layer in enumerate(keras_operations(model)):  # Keras' order, hidden mask ops included
-        for w in getattr(layer, "weights", ()):
-            attr = (layer.keras_weight_path(w) if hasattr(layer, "keras_weight_path")  # nested: rnn cells
-                    else w.name)
-            if not hasattr(w.layer, "keras_weight_path"):  # a plain layer's attribute (also inside a wrapper)
-                head, _, leaf = attr.rpartition("/")
-                attr = (head + "/" if head else "") + _KERAS_PRIVATE.get(leaf, leaf)
-            out[w.path] = [f"{prefix}/{i}/{attr}"]
-    return out
+    """Variable name -> the path Keras 3 tracks the same weight under in an equivalent model (the model's
+    own walk: tfkg_graph/models/keras_structure.py)."""
+    return model._keras_object_paths()
 
 
 def _refuse_legacy_h5(filepath: str) -> None:
@@ -167,7 +156,6 @@ def load_model(export_dir: str, custom_objects: dict[str, Any] | None = None, co
     The stored graph is not run (the model is rebuilt), but it is what TF Serving, the C library and
     ``SavedModelPredictor`` would run from this directory, so it is checked against the op allowlist
     like theirs: a tampered ``saved_model.pb`` fails here too (``safe=False`` or ``allow_ops`` lift it)."""
-    from ..models.serialization import deserialize_layer
     if os.fspath(export_dir).endswith(KERAS_ARCHIVE_SUFFIX):
         return load_keras_archive(export_dir, custom_objects, compile)
     if is_legacy_h5_model(export_dir):
@@ -182,7 +170,7 @@ def load_model(export_dir: str, custom_objects: dict[str, Any] | None = None, co
     if safe:
         check_graph_def(meta.graph_def, meta.saver_def, allow_ops)
     prefix = os.path.join(os.fspath(export_dir), VARIABLES_PREFIX)
-    model = deserialize_layer({"class_name": config["class_name"], "config": config["config"]}, custom_objects)
+    model = deserialize({"class_name": config["class_name"], "config": config["config"]}, custom_objects)
     compile_config = config.get("compile_config")
     if compile and compile_config:
         model.compile(**compile_config)
