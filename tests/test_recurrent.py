@@ -210,8 +210,8 @@ def test_layers_that_ignore_masks_warn_and_clear_errors():
         layers.LSTM(2, unroll=True)(layers.Input((None, 3)))
     with pytest.raises(ValueError, match="batch, steps, features"):
         layers.GRU(2)(layers.Input((3,)))
-    with pytest.raises(NotImplementedError, match="stateful"):
-        layers.SimpleRNN(2, stateful=True)
+    with pytest.raises(ValueError, match="batch size must be static"):  # stateful: tests/test_recurrent_stateful.py
+        layers.SimpleRNN(2, stateful=True)(layers.Input((None, 3)))
     with pytest.raises(ValueError, match="merge_mode"):
         layers.Bidirectional(layers.LSTM(2), merge_mode="max")
     with pytest.raises(ValueError, match="recurrent layer"):

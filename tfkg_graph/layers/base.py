@@ -28,7 +28,7 @@ AGGREGATIONS = (None, "none", "mean", "sum", "only_first_replica")  # keras.Vari
 
 # ---- symbolic tensors -------------------------------------------------------------------------
 class KerasTensor:
-    """A symbolic value: static shape (batch dim None), dtype, and the layer call that produced it."""
+    """A symbolic value: static shape (batch dim None unless the Input fixes it), dtype, and the layer call that produced it."""
 
     __slots__ = ("shape", "dtype", "name", "node", "index")
 
@@ -332,12 +332,17 @@ class Layer:
 
 
 class InputLayer(Layer):
-    """A model input: becomes a Placeholder named after the layer (batch dimension None)."""
+    """A model input: becomes a Placeholder named after the layer. Its batch dimension is None unless
+    ``batch_size`` (or ``batch_shape[0]``) fixes it, as stateful recurrent layers need (Keras 3's rules)."""
 
     def __init__(self, shape: Sequence[int | None] | None = None, batch_size: int | None = None,
                  dtype: Any = None, sparse: bool | None = None, batch_shape: Sequence[int | None] | None = None,
                  input_tensor: Any = None, optional: bool = False, name: str | None = None, **kwargs: Any):
         ragged = kwargs.pop("ragged", None)
+        if "input_shape" in kwargs:  # Keras' deprecated spellings
+            shape = kwargs.pop("input_shape")
+        if "batch_input_shape" in kwargs:
+            batch_shape = kwargs.pop("batch_input_shape")
         super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
         if sparse or ragged:
             raise ValueError(f"{'sparse' if sparse else 'ragged'} inputs are not supported")
@@ -346,13 +351,19 @@ class InputLayer(Layer):
                              "own placeholders (pass shape and dtype instead)")
         if optional:
             raise ValueError("optional inputs are not supported: every model input needs a value")
+        if shape is not None and batch_shape is not None:
+            raise ValueError("You cannot pass both `shape` and `batch_shape` at the same time.")
+        if batch_size is not None and batch_shape is not None:
+            raise ValueError("You cannot pass both `batch_size` and `batch_shape` at the same time.")
+        if shape is None and batch_shape is None:
+            raise ValueError("You must pass a `shape` argument.")
         if batch_shape is None:
-            if shape is None:
-                raise ValueError("Input needs a shape (without the batch dimension) or a batch_shape")
+            if not hasattr(shape, "__iter__"):
+                raise ValueError(f"Cannot convert '{shape}' to a shape.")
             batch_shape = (batch_size,) + tuple(shape)
-        self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        self.batch_shape = tuple(_dimension(d) for d in batch_shape)
         self.built = True
-        self.output_tensor = KerasTensor((None,) + self.batch_shape[1:], self.dtype, name=self.name)
+        self.output_tensor = KerasTensor(self.batch_shape, self.dtype, name=self.name)
         node = Node(self, (), {}, self.output_tensor)
         self.output_tensor.node = node
 
@@ -360,11 +371,22 @@ class InputLayer(Layer):
         return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "name": self.name}
 
 
+def _dimension(value: Any) -> int | None:
+    """One entry of an input shape: None (any size) or a non-negative int, as Keras' standardize_shape."""
+    if value is None:
+        return None
+    if isinstance(value, str) or int(value) != value or int(value) < 0:
+        raise ValueError(f"an input dimension must be None or a non-negative integer, got {value!r}")
+    return int(value)
+
+
 def Input(shape: Sequence[int | None] | None = None, batch_size: int | None = None, dtype: Any = None,
           sparse: bool | None = None, batch_shape: Sequence[int | None] | None = None, name: str | None = None,
           tensor: Any = None, optional: bool = False, ragged: bool | None = None) -> KerasTensor:
-    """A symbolic model input (Keras' ``keras.Input``); the batch size is never fixed in the graph.
-    ``tensor``, ``optional`` and ``ragged``/``sparse`` inputs are refused with a ValueError."""
+    """A symbolic model input (Keras' ``keras.Input``): ``shape`` without the batch dimension and an
+    optional fixed ``batch_size``, or the full ``batch_shape``. A known batch size becomes part of the
+    placeholder's shape (feeds of another size are refused). ``tensor``, ``optional`` and
+    ``ragged``/``sparse`` inputs are refused with a ValueError."""
     return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
                       input_tensor=tensor, optional=optional, ragged=ragged, name=name).output_tensor
 

@@ -2,6 +2,7 @@
 names, arguments, weight layout ``forward_<name>``/``backward_<name>`` and merge modes)."""
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from ..graph import Tensor
@@ -40,6 +41,7 @@ class Bidirectional(Layer):
                 raise ValueError(f"Bidirectional: the forward and backward layers differ in {attr}")
         for sub in (self.forward_layer, self.backward_layer):  # as Keras: zeros at masked steps of sequences
             sub.zero_output_for_mask = sub.return_sequences
+            sub._rnn_parent = weakref.ref(self)  # stateful sublayers reach the model's session through this layer
         self.merge_mode = merge_mode
         self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
         if weights:
@@ -94,6 +96,24 @@ class Bidirectional(Layer):
         if not self.return_state:
             return merged
         return (merged if self.merge_mode is None else [merged]) + states
+
+    @property
+    def stateful(self) -> bool:
+        return self.forward_layer.stateful
+
+    @property
+    def states(self) -> list | None:
+        """The forward layer's states, then the backward layer's (``stateful=True``), else None."""
+        if not self.stateful or self.forward_layer.states is None:
+            return None
+        return list(self.forward_layer.states) + list(self.backward_layer.states)
+
+    def reset_state(self) -> None:
+        self.forward_layer.reset_state()
+        self.backward_layer.reset_state()
+
+    def reset_states(self) -> None:  # Keras' compatibility alias
+        self.reset_state()
 
     def compute_mask(self, inputs, previous_mask=None):
         mask = flatten(previous_mask)[0] if previous_mask is not None else None

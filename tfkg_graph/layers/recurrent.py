@@ -6,8 +6,8 @@ MatMul/Split/Sigmoid/Tanh/Mul ops. With ``unroll=False`` (Keras' default) the st
 While rule; ``unroll=True`` writes one copy of the cell per step (a known number of steps). Masks
 (``Embedding(mask_zero=True)``) follow Keras' TF backend: at a masked step the states and the output of
 the previous step are carried through (SelectV2), and with ``zero_output_for_mask`` the masked outputs
-are zeros. Weights are named like Keras' cell weights (``lstm/lstm_cell/kernel``). ``stateful`` is not
-supported. Dropout uses one mask per call for the inputs and one for the recurrent state, shared by
+are zeros. Weights are named like Keras' cell weights (``lstm/lstm_cell/kernel``). ``stateful=True``
+carries the final states from call to call in variables of the fixed batch size (``rnn_state.py``). Dropout uses one mask per call for the inputs and one for the recurrent state, shared by
 every gate and step (drawn before the loop).
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ..graph.ops.state import Initializer
 from ..runtime import dtypes
 from .base import (Layer, flatten, get_activation, get_constraint, get_initializer, get_regularizer,
                    serialize)
+from .rnn_state import StatefulMixin
 
 
 def _dropout_mask(like: Tensor, rate: float, seed: int | None) -> Tensor:
@@ -43,7 +44,7 @@ class _UnitForgetBias(Initializer):
                              self.init((2 * units,), dtype)], 0)
 
 
-class _RNN(Layer):
+class _RNN(StatefulMixin, Layer):
     """The shared recurrent layer: arguments, weights, the unrolled loop, masks and outputs.
 
     Subclasses give ``gates`` (kernel columns per unit), ``state_count``, the cell name, and ``_step``:
@@ -68,8 +69,6 @@ class _RNN(Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if int(units) < 1:
             raise ValueError(f"{type(self).__name__} units must be a positive integer, got {units!r}")
-        if stateful:
-            raise NotImplementedError(f"{type(self).__name__}(stateful=True) is not supported")
         self.units = int(units)
         self.activation = get_activation(activation)
         self.use_bias = use_bias
@@ -86,7 +85,8 @@ class _RNN(Layer):
         self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
         self.seed = seed
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
-        self.go_backwards, self.stateful, self.unroll = bool(go_backwards), False, bool(unroll)
+        self.go_backwards, self.stateful, self.unroll = bool(go_backwards), bool(stateful), bool(unroll)
+        self.states = None
         self.zero_output_for_mask = bool(zero_output_for_mask)
 
     # -- weights -------------------------------------------------------------------------------------------
@@ -111,6 +111,8 @@ class _RNN(Layer):
         self.bias = self.add_weight(self._bias_shape(), self._bias_initializer(), regularizer=self.bias_regularizer,
                                     constraint=self.bias_constraint,
                                     name=f"{self.cell_name}/bias") if self.use_bias else None
+        if self.stateful:
+            self.build_states(input_shape[0], [self.units] * self.state_count, self.dtype)
 
     # -- the loop --------------------------------------------------------------------------------------------
     def _input_bias(self) -> Tensor | None:
@@ -150,7 +152,9 @@ class _RNN(Layer):
             raise ValueError(f"{type(self).__name__} ({self.name}) with unroll=True needs a known number of "
                              f"steps: give Input a full shape or use unroll=False, got {sequences.shape}")
         projected = self._project(sequences, training)
-        if initial_state is None:
+        if initial_state is None and self.stateful:
+            states = self.read_states(sequences)
+        elif initial_state is None:
             zeros = array.fill(array.stack([array.shape(sequences)[0], constants.constant(self.units, "int32")]),
                                constants.constant(0, sequences.dtype))
             states = [zeros] * self.state_count
@@ -169,6 +173,8 @@ class _RNN(Layer):
         run = self._unrolled if self.unroll else self._looped
         sequence, output, states = run(projected, steps, states, mask, recurrent_drop, recurrent)
         result = sequence if self.return_sequences else output
+        if self.stateful:
+            result, *states = self.update_states([result, *states], states)
         return [result, *states] if self.return_state else result
 
     def _cell(self, x: Tensor, keep: Tensor | None, states: list[Tensor], output: Tensor | None,

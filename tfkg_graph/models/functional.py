@@ -293,6 +293,14 @@ class Functional(Layer):
     def _keras_object_paths(self) -> dict[str, list[str]]:
         return keras_structure.keras_object_paths(self)
 
+    def reset_states(self) -> None:
+        """Zeroes the states of every stateful layer (Keras 2's ``Model.reset_states``; Keras 3 has only
+        the layers' ``reset_state``)."""
+        for layer in self.layers:
+            reset = getattr(layer, "reset_states", None)
+            if reset is not None and (getattr(layer, "stateful", False) or isinstance(layer, Functional)):
+                reset()
+
     # -- description ------------------------------------------------------------------------------------------
     def summary(self, line_length: int | None = None, positions: Any = None,
                 print_fn: Callable[[str], Any] | None = None, **kwargs: Any) -> None:
