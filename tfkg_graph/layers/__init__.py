@@ -1,4 +1,5 @@
 """Keras 3 layers over tfkg_graph's builder: call them on ``Input`` tensors to wire a model."""
+from .._registry import known_objects
 from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .attention import MultiHeadAttention
 from .base import Input, InputLayer, KerasTensor, Layer, Weight, clear_session
@@ -32,7 +33,7 @@ LAYERS.update({cls.__name__: cls for cls in (
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
     """``{"class_name": ..., "config": ...}`` -> a layer (custom classes through ``custom_objects``)."""
-    classes = {**LAYERS, **(custom_objects or {})}
+    classes = {**LAYERS, **known_objects(custom_objects)}
     name = config["class_name"]
     if name not in classes:
         raise ValueError(f"unknown layer class {name!r}; pass it in custom_objects")
