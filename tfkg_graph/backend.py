@@ -63,7 +63,7 @@ _FLOAT_ORDER = ("bfloat16", "float16", "float32", "float64")
 def result_type(*dtypes: object) -> str:
     """The dtype of an op over inputs of ``dtypes`` (Keras' promotion: any float wins over ints and bools,
     floats widen, ``bfloat16`` with ``float16`` gives ``float32``; ints promote as in numpy, but
-    ``int64`` with ``uint64`` stays ``int64``). No dtypes: ``floatx()``."""
+    ``int64`` with ``uint64`` gives ``floatx()``). No dtypes: ``floatx()``."""
     import numpy as np
     if not dtypes:
         return floatx()
@@ -73,8 +73,8 @@ def result_type(*dtypes: object) -> str:
         if {"bfloat16", "float16"} <= set(floats) and not {"float32", "float64"} & set(floats):
             return "float32"
         return max(floats, key=_FLOAT_ORDER.index)
-    if {"int64", "uint64"} <= set(names):
-        return "int64"
+    if {"int64", "uint64"} <= set(names):  # no integer type holds both: Keras answers floatx
+        return floatx()
     return str(np.result_type(*[np.dtype(n) for n in names]))
 
 
