@@ -26,8 +26,13 @@ def save_model(model: Model, filepath: str, overwrite: bool = True, zipped: bool
 
 def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None) -> Model:
     """A model (fresh weights) from the JSON of ``keras.Model.to_json()``."""
-    from ..saving import model_from_json as from_json
-    return from_json(json_string, custom_objects=custom_objects)
+    import json
+
+    from .. import saving  # the one known models -> saving edge (as load_model); saving loads keras_config
+    config = json.loads(json_string)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError("model_from_json expects the JSON of a model config ({'class_name': ..., 'config': ...})")
+    return saving.keras_config.model_from_keras_config(config, custom_objects)
 
 
 def clone_model(model: Model, input_tensors: Any = None, clone_function: Any = None, call_function: Any = None,

@@ -4,7 +4,6 @@ other. Our built-in classes are written with Keras' public module names (``keras
 from __future__ import annotations
 
 import contextlib
-import json
 import types
 from typing import Any
 
@@ -13,9 +12,21 @@ import numpy as np
 from .._registry import _scope_objects
 from .._registry import (CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name,
                          get_registered_object, register_keras_serializable)
-from .keras_config import _object_tables, strip_inert_options
 
 PLAIN_TYPES = (str, int, float, bool)
+
+
+def _object_tables() -> list[tuple[str, dict[str, type]]]:
+    """(Keras module, our classes by name) for each kind of object (kept apart from keras_config, which
+    reaches models/: this module must not join the models <-> saving import cycle)."""
+    from .. import constraints, initializers, layers, losses, metrics, optimizers, regularizers
+    from ..optimizers import schedules
+    tables = [("keras.layers", dict(layers.LAYERS))]
+    for module, ours in (("keras.initializers", initializers), ("keras.regularizers", regularizers),
+                         ("keras.constraints", constraints), ("keras.losses", losses), ("keras.metrics", metrics),
+                         ("keras.optimizers.schedules", schedules), ("keras.optimizers", optimizers)):
+        tables.append((module, {k: v for k, v in vars(ours).items() if isinstance(v, type) and k[:1].isupper()}))
+    return tables
 
 
 def _function_module(fn: Any) -> str | None:
@@ -118,11 +129,6 @@ def deserialize_keras_object(config: Any, custom_objects: dict[str, Any] | None 
     if class_name == "function":
         return _find_function(config, custom_objects)
     cls = _find_class(config, custom_objects)
-    if not get_registered_object(config.get("registered_name") or "", custom_objects):
-        config, problems = strip_inert_options(config)  # Keras' options we lack, where they are off
-        if problems:
-            raise ValueError("; ".join(problems))
-        inner = config["config"]
     scope = custom_object_scope({**_scope_objects(), **custom_objects}) if custom_objects else contextlib.nullcontext()
     with scope:  # nested objects inside ``inner`` resolve through the same custom objects
         return cls.from_config(inner)
@@ -130,20 +136,5 @@ def deserialize_keras_object(config: Any, custom_objects: dict[str, Any] | None 
 
 
 
-def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None) -> Any:
-    """A model from Keras' ``model.to_json()`` (or ours: ``model_to_json``), with fresh weights."""
-    from .keras_config import model_from_keras_config
-    config = json.loads(json_string)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError("model_from_json expects the JSON of a model config ({'class_name': ..., 'config': ...})")
-    return model_from_keras_config(config, custom_objects)
-
-
-def model_to_json(model: Any, **kwargs: Any) -> str:
-    """Keras' ``model.to_json()`` for our model: the config ``keras.models.model_from_json`` reads."""
-    from .keras_config import keras_model_config
-    return json.dumps({**keras_model_config(model), "keras_version": "3.0.0", "backend": "tensorflow"}, **kwargs)
-
 __all__ = ["CustomObjectScope", "custom_object_scope", "deserialize_keras_object", "get_custom_objects",
-           "get_registered_name", "get_registered_object", "model_from_json", "model_to_json",
-           "register_keras_serializable", "serialize_keras_object"]
+           "get_registered_name", "get_registered_object", "register_keras_serializable", "serialize_keras_object"]
