@@ -18,7 +18,7 @@ from tfkg_graph.runtime.session import Session
 keras = pytest.importorskip("keras")
 
 MODULES = ["activations", "initializers", "regularizers", "constraints", "losses", "metrics", "optimizers",
-           "optimizers.schedules"]
+           "optimizers.schedules", "utils", "saving", "backend", "models", "callbacks"]
 DIFFERENCES = os.path.join(os.path.dirname(__file__), "..", "docs", "differences.md")
 
 

@@ -2,7 +2,8 @@
 and session reset. Models here are always float32 and channels_last, as in Keras' defaults."""
 from __future__ import annotations
 
-from .layers.base import clear_session, standardize_dtype
+from .layers import global_state
+from .layers.base import KerasTensor, clear_session, standardize_dtype
 
 _config = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
 
@@ -45,5 +46,37 @@ def is_int_dtype(dtype: object) -> bool:
     return standardize_dtype(dtype).startswith(("int", "uint"))
 
 
-__all__ = ["backend", "clear_session", "epsilon", "floatx", "image_data_format", "is_float_dtype", "is_int_dtype",
+def is_keras_tensor(x: object) -> bool:
+    """Whether ``x`` is a symbolic tensor of a model being wired (``Input`` and layer outputs)."""
+    return isinstance(x, KerasTensor)
+
+
+def get_uid(prefix: str = "") -> int:
+    """The next number for ``prefix`` in the automatic layer names (1 for the first), reset by clear_session."""
+    global_state._name_counts[prefix] = global_state._name_counts.get(prefix, 0) + 1
+    return global_state._name_counts[prefix]
+
+
+_FLOAT_ORDER = ("bfloat16", "float16", "float32", "float64")
+
+
+def result_type(*dtypes: object) -> str:
+    """The dtype of an op over inputs of ``dtypes`` (Keras' promotion: any float wins over ints and bools,
+    floats widen, ``bfloat16`` with ``float16`` gives ``float32``; ints promote as in numpy, but
+    ``int64`` with ``uint64`` gives ``floatx()``). No dtypes: ``floatx()``."""
+    import numpy as np
+    if not dtypes:
+        return floatx()
+    names = [standardize_dtype(d) for d in dtypes]
+    floats = [n for n in names if n in _FLOAT_ORDER]
+    if floats:
+        if {"bfloat16", "float16"} <= set(floats) and not {"float32", "float64"} & set(floats):
+            return "float32"
+        return max(floats, key=_FLOAT_ORDER.index)
+    if {"int64", "uint64"} <= set(names):  # no integer type holds both: Keras answers floatx
+        return floatx()
+    return str(np.result_type(*[np.dtype(n) for n in names]))
+
+
+__all__ = ["backend", "get_uid", "is_keras_tensor", "result_type", "clear_session", "epsilon", "floatx", "image_data_format", "is_float_dtype", "is_int_dtype",
            "set_floatx", "set_image_data_format", "standardize_dtype"]

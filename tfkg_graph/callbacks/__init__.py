@@ -7,10 +7,11 @@ from .history import History
 from .logging_callbacks import CSVLogger, LambdaCallback, TerminateOnNaN
 from .monitor import EarlyStopping, LearningRateScheduler, MonitorCallback, ReduceLROnPlateau
 from .progbar import Logger, Progbar, ProgbarLogger
+from .remote_monitor import RemoteMonitor
 from .tensorboard import TensorBoard
 
 RecordStats = CSVLogger  # TFKG's name
 
 __all__ = ["BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
            "LearningRateScheduler", "Logger", "ModelCheckpoint", "MonitorCallback", "Progbar", "ProgbarLogger",
-           "RecordStats", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN", "atomic_save"]
+           "RecordStats", "ReduceLROnPlateau", "RemoteMonitor", "TensorBoard", "TerminateOnNaN", "atomic_save"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._registry import known_objects
+
 LAYERS: dict[str, type] = {}
 
 
 def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
     """``{"class_name": ..., "config": ...}`` -> a layer (custom classes through ``custom_objects``)."""
-    classes = {**LAYERS, **(custom_objects or {})}
+    classes = {**LAYERS, **known_objects(custom_objects)}
     name = config["class_name"]
     if name not in classes:
         raise ValueError(f"unknown layer class {name!r}; pass it in custom_objects")

@@ -100,6 +100,9 @@ class Functional(Layer):
 
     @property
     def output_names(self) -> list[str]:
+        from .subclassing import has_own_call
+        if not self._outputs and has_own_call(self):
+            return ["output_0"]  # a subclassed model before its first call: compile as one output for now
         return [t.node.layer.name for t in self._outputs]
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
@@ -190,6 +193,11 @@ class Functional(Layer):
     # -- graph/session lifecycle ---------------------------------------------------------------------------
     def _ensure_built(self, x: Any = None) -> None:
         """Sequential builds itself from the first data it sees; a functional model is always built."""
+        from .subclassing import build_from_call, has_own_call
+        if not self._outputs and x is not None and has_own_call(self):
+            with self._lock:  # a subclassed model: its call traced on the first batch
+                if not self._outputs:
+                    build_from_call(self, x)
         if not self._outputs:
             raise ValueError(f"model {self.name!r} has no inputs yet: give it an Input or an input_shape")
 

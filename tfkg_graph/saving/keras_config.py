@@ -35,7 +35,8 @@ class UnsupportedKerasConfig(ValueError):
 
 def _layer_classes(custom_objects: dict[str, Any] | None) -> dict[str, type]:
     from .. import layers
-    return {**{k: v for k, v in layers.LAYERS.items() if k not in _NOT_FROM_FILES}, **(custom_objects or {})}
+    from .._registry import known_objects
+    return {**{k: v for k, v in layers.LAYERS.items() if k not in _NOT_FROM_FILES}, **known_objects(custom_objects)}
 
 
 def _resolve(entry: dict[str, Any], classes: dict[str, type]) -> str | None:
@@ -264,8 +265,15 @@ def _keras_objects(value: Any, tables: list[tuple[str, dict[str, Any]]]) -> Any:
     if "class_name" in value and "config" in value and value["class_name"] != "__keras_tensor__":
         module = next((m for m, table in tables if value["class_name"] in table), None)
         out["module"] = module
-        out["registered_name"] = None if module else value["class_name"]
+        out["registered_name"] = None if module else registered_name_of(value["class_name"])
     return out
+
+
+def registered_name_of(class_name: str) -> str:
+    """``"package>Name"`` of a class registered with ``register_keras_serializable``, else the class name."""
+    from .._registry import GLOBAL_CUSTOM_NAMES
+    return next((registered for obj, registered in GLOBAL_CUSTOM_NAMES.items()
+                 if getattr(obj, "__name__", None) == class_name), class_name)
 
 
 def keras_model_config(model: Any) -> dict[str, Any]:
