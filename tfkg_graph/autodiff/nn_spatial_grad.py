@@ -72,3 +72,10 @@ def _max_pool3d(op, grad):
 @register("AvgPool3D")
 def _avg_pool3d(op, grad):
     return [_make(op, "AvgPool3DGrad", [_sizes(op.inputs[0]), grad], _attrs(op, _POOL))]
+
+
+@register("DepthToSpace", "SpaceToDepth")
+def _rearrange_blocks(op, grad):
+    """A permutation of the entries: the gradient is the inverse permutation."""
+    inverse = "SpaceToDepth" if op.type == "DepthToSpace" else "DepthToSpace"
+    return [_make(op, inverse, [grad], _attrs(op, ("block_size", "data_format")))]

@@ -75,3 +75,16 @@ def _from_filter_sizes(op: Any) -> list[Shape]:
 @rule("MaxPool3DGrad", "MaxPool3DGradGrad")
 def _like_input(op: Any) -> list[Shape]:
     return [op.inputs[0].shape if op.type == "MaxPool3DGrad" else op.inputs[1].shape]
+
+
+@rule("DepthToSpace", "SpaceToDepth")
+def _blocks(op: Any) -> list[Shape]:
+    x, b = op.inputs[0].shape, op.get_attr("block_size")
+    if x is None or op.get_attr("data_format") != "NHWC":
+        return [None]
+
+    def scale(d, up):
+        return None if d is None else (d * b if up else d // b)
+    up = op.type == "DepthToSpace"
+    channels = None if x[3] is None else (x[3] // (b * b) if up else x[3] * b * b)
+    return [(x[0], scale(x[1], up), scale(x[2], up), channels)]

@@ -96,3 +96,13 @@ def avg_pool3d(x: Any, ksize: int | Sequence[int], strides: int | Sequence[int],
                name: str | None = None) -> Tensor:
     """NDHWC AvgPool3D; with SAME padding the padded cells are not counted (as TF and Keras)."""
     return _pool3d("AvgPool3D", x, ksize, strides, padding, name)
+
+
+def depth_to_space(x: Any, block_size: int, name: str | None = None) -> Tensor:
+    """NHWC DepthToSpace: channels move into block_size x block_size spatial blocks."""
+    return out("DepthToSpace", [convert(x)], {"block_size": int(block_size), "data_format": "NHWC"}, name=name)
+
+
+def space_to_depth(x: Any, block_size: int, name: str | None = None) -> Tensor:
+    """NHWC SpaceToDepth, the inverse of depth_to_space."""
+    return out("SpaceToDepth", [convert(x)], {"block_size": int(block_size), "data_format": "NHWC"}, name=name)
