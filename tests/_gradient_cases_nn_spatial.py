@@ -38,4 +38,6 @@ CASES = {
                     label="valid_s2"),
                   C(lambda x: _in_float32(sp.avg_pool3d, x, [2, 3, 2], 1, "SAME"), away(2, 3, 4, 3, 1), **_F32,
                     label="same_s1")],
+    "DepthToSpace": [C(lambda x: sp.depth_to_space(x, 2), away(2, 2, 3, 8))],
+    "SpaceToDepth": [C(lambda x: sp.space_to_depth(x, 2), away(1, 4, 6, 3))],
 }
