@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
+
 from .graph import Tensor, get_default_graph
 from .graph.ops import array, math
 from .graph.ops.constants import constant, convert
@@ -84,4 +86,61 @@ def dropout(inputs: Any, rate: float, noise_shape: Sequence[int | None] | None =
     return inputs * keep * (1.0 / (1.0 - rate))
 
 
-__all__ = ["SeedGenerator", "dropout", "normal", "randint", "truncated_normal", "uniform"]
+__all__ = ["SeedGenerator", "dropout", "normal", "randint", "truncated_normal", "uniform", "gamma", "beta", "binomial",
+           "categorical", "shuffle"]
+
+
+def _seed_attrs(seed: Any) -> dict[str, int]:
+    op_seed, seed2 = get_default_graph().next_seed()
+    fixed = _seed(seed)
+    return {"seed": op_seed if fixed is None else fixed, "seed2": seed2}
+
+
+def gamma(shape: Any, alpha: float, dtype: Any = None, seed: Any = None) -> Tensor:
+    """Gamma(alpha, 1) draws (TF's RandomGamma with a scalar alpha)."""
+    dt = dtypes.as_dtype(dtype or "float32")
+    alpha_t = constant(np.asarray(alpha, dtypes.to_numpy(dt)))
+    return get_default_graph().create_op("RandomGamma", [_shape(shape), alpha_t], _seed_attrs(seed),
+                                         name="RandomGamma").outputs[0]
+
+
+def beta(shape: Any, alpha: float, beta: float, dtype: Any = None, seed: Any = None) -> Tensor:
+    """Beta(alpha, beta) as g1 / (g1 + g2) of two gamma draws."""
+    g1 = gamma(shape, alpha, dtype, seed)
+    g2 = gamma(shape, beta, dtype, None if seed is None else _seed(seed) + 1)
+    return g1 / (g1 + g2)
+
+
+def binomial(shape: Any, counts: int, probabilities: float, dtype: Any = None, seed: Any = None) -> Tensor:
+    """Binomial(counts, p) as the number of ``counts`` uniform draws below p (counts a Python int)."""
+    if int(counts) != counts or counts < 0:
+        raise ValueError(f"binomial counts must be a non-negative int here, got {counts!r}")
+    if isinstance(shape, Tensor) or any(isinstance(d, Tensor) for d in shape):
+        raise ValueError("binomial needs a static shape")
+    draws = uniform([int(counts), *[int(d) for d in shape]], dtype="float32", seed=seed)
+    hits = math.cast(math.less(draws, float(probabilities)), dtype or "float32")
+    return math.reduce_sum(hits, 0)
+
+
+def categorical(logits: Any, num_samples: int, dtype: Any = "int32", seed: Any = None) -> Tensor:
+    """``num_samples`` class indices per row of 2-D ``logits`` (TF's Multinomial)."""
+    logits = convert(logits)
+    if logits.shape is not None and len(logits.shape) != 2:
+        raise ValueError(f"categorical needs 2-D logits (batch, classes), got shape {logits.shape}")
+    attrs = {**_seed_attrs(seed), "output_dtype": dtypes.as_dtype(dtype)}
+    return logits.graph.create_op("Multinomial", [logits, constant(np.int32(num_samples), graph=logits.graph)],
+                                  attrs, name="Multinomial").outputs[0]
+
+
+def shuffle(x: Any, axis: int = 0, seed: Any = None) -> Tensor:
+    """A random permutation of ``x`` along ``axis`` (TF's RandomShuffle shuffles the first axis)."""
+    x = convert(x)
+    if axis == 0:
+        return x.graph.create_op("RandomShuffle", [x], _seed_attrs(seed), name="RandomShuffle").outputs[0]
+    if x.shape is None:
+        raise ValueError("shuffle along an axis other than 0 needs a known rank")
+    perm = list(range(len(x.shape)))
+    perm[0], perm[axis] = perm[axis], perm[0]
+    moved = x.graph.create_op("RandomShuffle", [array.transpose(x, perm)], _seed_attrs(seed),
+                              name="RandomShuffle").outputs[0]
+    return array.transpose(moved, perm)

@@ -8,3 +8,15 @@ from .core import *  # noqa: F401,F403
 from .core import __all__ as _core_names
 
 __all__ = list(_core_names)
+
+from . import nn  # noqa: E402
+from .nn import *  # noqa: E402,F401,F403
+from .nn import __all__ as _nn_names  # noqa: E402
+
+__all__ += [n for n in _nn_names if n not in __all__]
+
+from . import linalg  # noqa: E402
+from .linalg import *  # noqa: E402,F401,F403
+from .linalg import __all__ as _linalg_names  # noqa: E402
+
+__all__ += [n for n in _linalg_names if n not in __all__]
