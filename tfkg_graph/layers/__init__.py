@@ -63,3 +63,7 @@ Convolution1D, Convolution2D, Convolution2DTranspose = Conv1D, Conv2D, Conv2DTra
 ALIASES = ["AvgPool1D", "AvgPool2D", "MaxPool1D", "MaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
            "GlobalMaxPool2D", "Convolution1D", "Convolution2D", "Convolution2DTranspose"]
 __all__ += [*sorted(LAYERS.keys() - set(__all__)), *ALIASES, "dot"]
+from .attention_dot import AdditiveAttention, Attention  # noqa: E402
+
+LAYERS.update({cls.__name__: cls for cls in (Attention, AdditiveAttention)})
+__all__ += ["Attention", "AdditiveAttention"]
