@@ -22,6 +22,9 @@ CASES = {
     "ZeroPadding3D": ([(2, 2, 2, 1)], lambda L, x: L.ZeroPadding3D(1)(x[0])),
     "Cropping3D": ([(3, 3, 3, 2)], lambda L, x: L.Cropping3D(1)(x[0])),
     "UpSampling3D": ([(2, 1, 2, 2)], lambda L, x: L.UpSampling3D(2)(x[0])),
+    "Attention": ([(3, 4), (2, 4)], lambda L, x: L.Attention(use_scale=True, score_mode="concat")(
+        [L.Dense(4)(x[0]), x[1]])),
+    "AdditiveAttention": ([(3, 4), (2, 4)], lambda L, x: L.AdditiveAttention()([L.Dense(4)(x[0]), x[1]])),
 }
 
 
