@@ -67,3 +67,7 @@ from .attention_dot import AdditiveAttention, Attention  # noqa: E402
 
 LAYERS.update({cls.__name__: cls for cls in (Attention, AdditiveAttention)})
 __all__ += ["Attention", "AdditiveAttention"]
+from .category_encoding import CategoryEncoding  # noqa: E402
+
+LAYERS["CategoryEncoding"] = CategoryEncoding
+__all__ += ["CategoryEncoding"]
