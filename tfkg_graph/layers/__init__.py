@@ -33,3 +33,29 @@ LAYERS.update({cls.__name__: cls for cls in (
 
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Weight", "clear_session", *LAYERS, "deserialize",
            "serialize", "add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract"]
+
+# ---- issue 19 (layers branch): more of keras.layers ----------------------------------------------
+from .dot import Dot, dot  # noqa: E402
+from .noise import ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout3D  # noqa: E402
+from .normalization_groups import GroupNormalization, RMSNormalization, UnitNormalization  # noqa: E402
+from .reshaping3d import Cropping3D, UpSampling3D, ZeroPadding3D  # noqa: E402
+
+LAYERS.update({cls.__name__: cls for cls in (
+    Dot, ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout3D, GroupNormalization,
+    RMSNormalization, UnitNormalization, Cropping3D, UpSampling3D, ZeroPadding3D)})
+# Keras' other names for the same classes
+AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D = AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+Convolution1D, Convolution2D, Convolution2DTranspose = Conv1D, Conv2D, Conv2DTranspose
+ALIASES = ["AvgPool1D", "AvgPool2D", "MaxPool1D", "MaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+           "GlobalMaxPool2D", "Convolution1D", "Convolution2D", "Convolution2DTranspose"]
+__all__ += [*sorted(LAYERS.keys() - set(__all__)), *ALIASES, "dot"]
+from .attention_dot import AdditiveAttention, Attention  # noqa: E402
+
+LAYERS.update({cls.__name__: cls for cls in (Attention, AdditiveAttention)})
+__all__ += ["Attention", "AdditiveAttention"]
+from .category_encoding import CategoryEncoding  # noqa: E402
+
+LAYERS["CategoryEncoding"] = CategoryEncoding
+__all__ += ["CategoryEncoding"]

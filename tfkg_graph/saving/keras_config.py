@@ -24,7 +24,8 @@ _NOT_FROM_FILES = {"Lambda": "its function is stored as Python bytecode of the K
 _MASK_OPS = {"NotEqual", "Any", "All", "LogicalOr", "LogicalAnd", "ExpandDims", "OnesLike", "ZerosLike",
              "Concatenate", "Cast"}
 _SAME_AS_DEFAULT = {("MultiHeadAttention", "attention_axes"): [1]}  # Keras stores the built 3-D default
-_KERAS_LACKS = {"SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",)}  # their __init__s
+_KERAS_LACKS = {"SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",),
+                "SpatialDropout3D": ("trainable",)}  # their __init__s
 _INERT_UNLESS = {"renorm_momentum": "renorm", "renorm_clipping": "renorm"}  # option -> the switch it needs
 _ONLY_VALUE = {"data_format": "channels_last"}  # what our layers always do
 
