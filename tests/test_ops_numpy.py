@@ -25,6 +25,7 @@ J = RNG.integers(1, 6, (3, 4)).astype("int32")
 L = RNG.integers(-5, 6, (3, 4)).astype("int64")
 U8 = RNG.integers(0, 9, (3, 4)).astype("uint8")
 B = RNG.normal(size=(3, 4)) > 0
+T3 = RNG.normal(size=(2, 3, 4)).astype("float32")
 SPECIAL = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.5, -2.5, 1e-8], "float32")
 
 UNARY_FLOAT = ["exp", "expm1", "log1p", "sin", "cos", "tan", "arctan", "sinh", "cosh", "tanh", "arcsinh",
@@ -68,7 +69,22 @@ CASES: list[tuple[str, tuple, dict]] = (
        ("isin", (I, J), dict(invert=True)), ("isclose", (SPECIAL, SPECIAL), dict(equal_nan=True)),
        ("allclose", (F, F + 1e-7), {}), ("where", (B, F, G), {}), ("where", (B, I, 2.5), {}),
        ("where", (F, 1, 0), {}), ("nonzero", (I,), {}), ("where", (B,), {}),
-       ("select", ([B, F > 0], [F, G]), dict(default=7.0)), ("select", ([B], [I]), {})])
+       ("select", ([B, F > 0], [F, G]), dict(default=7.0)), ("select", ([B], [I]), {})]
+    + [(n, (x,), kw) for n in ("sum", "mean", "max", "min", "amax", "amin", "prod", "any", "all", "std", "var",
+                                "ptp", "argmax", "argmin") for x in (T3, I)
+       for kw in ({}, dict(axis=1), dict(axis=-1, keepdims=True))]
+    + [(n, (x,), kw) for n in ("sum", "mean", "max", "prod", "any", "argmax") for x in (B, U8, D)
+       for kw in ({}, dict(axis=0))]
+    + [("argmax", (T3,), dict(keepdims=True)), ("argmin", (I,), dict(keepdims=True)),
+       ("max", (T3,), dict(axis=1, initial=0.5)), ("min", (I,), dict(initial=-1)),
+       ("max", (B,), dict(axis=0, initial=1)),
+       ("sum", (T3,), dict(axis=(0, 2))), ("mean", (T3,), dict(axis=(0, 2), keepdims=True)),
+       ("count_nonzero", (I,), {}), ("count_nonzero", (I,), dict(axis=1)), ("count_nonzero", (T3,), dict(axis=(0, 1)))]
+    + [(n, (x,), kw) for n in ("cumsum", "cumprod") for x in (T3, I, B) for kw in ({}, dict(axis=1))]
+    + [("cumsum", (I,), dict(axis=0, dtype="float32"))]
+    + [(n, (x,), kw) for n in ("sort", "argsort") for x in (T3, D)
+       for kw in ({}, dict(axis=0), dict(axis=1), dict(axis=None))]
+    + [("sort", (I,), {}), ("sort", (B,), dict(axis=0))])
 
 
 def _ids(case):
