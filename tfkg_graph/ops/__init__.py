@@ -4,19 +4,17 @@
 ``ops.nn``, ``ops.linalg``, ``ops.image``) are modules beside it, and every name is also here at the top
 level, as in Keras.
 """
+from . import linalg, nn
+from . import numpy as _numpy_module
 from .core import *  # noqa: F401,F403
 from .core import __all__ as _core_names
 
 __all__ = list(_core_names)
 
-from . import nn  # noqa: E402
-from .nn import *  # noqa: E402,F401,F403
-from .nn import __all__ as _nn_names  # noqa: E402
-
-__all__ += [n for n in _nn_names if n not in __all__]
-
-from . import linalg  # noqa: E402
-from .linalg import *  # noqa: E402,F401,F403
-from .linalg import __all__ as _linalg_names  # noqa: E402
-
-__all__ += [n for n in _linalg_names if n not in __all__]
+# Keras' sub-namespaces at the top level too; core's own version stays for a name it already has.
+for _module in (nn, linalg, _numpy_module):
+    _new = [n for n in _module.__all__ if n not in __all__]
+    globals().update({n: getattr(_module, n) for n in _new})
+    __all__ += _new
+numpy = _numpy_module
+del _module, _new
