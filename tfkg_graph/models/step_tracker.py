@@ -58,6 +58,11 @@ class _Executions:
     def ends(self, step: int) -> bool:
         return (step + 1) % self.k == 0
 
+    def last_outputs(self, chunks: list[list[np.ndarray]]) -> list[np.ndarray]:
+        """The predictions of the last group of steps, joined as Keras' predict function returns them."""
+        group = chunks[(len(chunks) - 1) // self.k * self.k:]
+        return [np.concatenate([c[i] for c in group]) for i in range(len(group[0]))]
+
     def short_group_end(self, last_step: int) -> int | None:
         """The end step Keras reports for a last group cut short, or None when the last group was full."""
         return None if self.ends(last_step) else last_step - last_step % self.k + self.k - 1

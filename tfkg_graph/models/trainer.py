@@ -31,6 +31,7 @@ class Trainer:
     ``train_on_batch`` and ``test_on_batch`` change shared state (metrics, callbacks, the optimizer) and
     serialize themselves on the model's lock: one at a time per model.
     """
+    steps_per_execution = 1  # compile() sets it
 
     # -- compile ------------------------------------------------------------------------------------------
     @serialized
@@ -233,7 +234,7 @@ class Trainer:
         val = self._eval_data(validation_data, validation_batch_size or batch_size, validation_steps)
         cbs = self._callback_list(callbacks, True, verbose=verbose, epochs=epochs, steps=train.num_batches())
         batch_begin, batch_end = cbs.wants_hook("on_train_batch_begin"), cbs.wants_hook("on_train_batch_end")
-        groups = self._executions()
+        groups = _Executions(self.steps_per_execution)
         self.stop_training = False
         cbs.on_train_begin()
         initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
@@ -272,14 +273,6 @@ class Trainer:
                 break
         cbs.on_train_end(training_logs)
         return self.history
-
-    def _executions(self) -> _Executions:
-        return _Executions(getattr(self, "steps_per_execution", 1))
-
-    def _group_outputs(self, chunks: list[list[np.ndarray]], groups: _Executions) -> Any:
-        """The predictions of the last group of steps, joined as Keras' predict function returns them."""
-        group = chunks[(len(chunks) - 1) // groups.k * groups.k:]
-        return self._structure_outputs([np.concatenate([c[i] for c in group]) for i in range(len(group[0]))])
 
     def _callback_list(self, callbacks: Any, add_history: bool, **params: Any) -> CallbackList:
         """Keras' CallbackList for one loop: the user's callbacks, History (fit) and a ProgbarLogger when
@@ -352,7 +345,7 @@ class Trainer:
     def _evaluate_loop(self, val: Any, cbs: CallbackList, as_list: bool = False) -> Any:
         epochs, holder = val
         batch_begin, batch_end = cbs.wants_hook("on_test_batch_begin"), cbs.wants_hook("on_test_batch_end")
-        groups = self._executions()
+        groups = _Executions(self.steps_per_execution)
         self.stop_evaluating = False
         cbs.on_test_begin()
         tracker = _StepTracker()
@@ -406,7 +399,7 @@ class Trainer:
         fn = self._ensure_runtime().predict_fn
         cbs = self._callback_list(callbacks, False, verbose=_verbosity(verbose), epochs=1, steps=total)
         batch_begin, batch_end = cbs.wants_hook("on_predict_batch_begin"), cbs.wants_hook("on_predict_batch_end")
-        groups = self._executions()
+        groups = _Executions(self.steps_per_execution)
         self.stop_predicting = False
         cbs.on_predict_begin()
         chunks: list[list[np.ndarray]] = []
@@ -415,11 +408,11 @@ class Trainer:
                 cbs.on_predict_batch_begin(step)
             chunks.append(fn(*bx))
             if batch_end and groups.ends(step):
-                cbs.on_predict_batch_end(step, {"outputs": self._group_outputs(chunks, groups)})
+                cbs.on_predict_batch_end(step, {"outputs": self._structure_outputs(groups.last_outputs(chunks))})
             if self.stop_predicting:
                 break
         if batch_end and chunks and (end := groups.short_group_end(len(chunks) - 1)) is not None:
-            cbs.on_predict_batch_end(end, {"outputs": self._group_outputs(chunks, groups)})
+            cbs.on_predict_batch_end(end, {"outputs": self._structure_outputs(groups.last_outputs(chunks))})
         cbs.on_predict_end()
         if not chunks:
             outputs = [np.zeros((0, *t.shape[1:]), dtypes.to_numpy(dtypes.as_dtype(t.dtype))) for t in self._outputs]
