@@ -11,6 +11,11 @@ from ..graph.ops.constants import convert
 
 __all__ = ["inv", "det", "solve", "solve_triangular"]
 
+from ._linalg_more import *  # noqa: E402,F401,F403 - factorizations (issue 19)
+from ._linalg_more import __all__ as _more_names  # noqa: E402
+
+__all__ += _more_names
+
 
 def inv(x: Any) -> Tensor:
     return _linalg.matrix_inverse(x)
