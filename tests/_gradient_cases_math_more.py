@@ -6,7 +6,7 @@ import numpy as np
 from test_gradients import RNG, C, away, distinct, i32
 
 from tfkg_graph.autodiff.custom_gradient import custom_gradient
-from tfkg_graph.graph.ops import linalg_more, math, math_more
+from tfkg_graph.graph.ops import linalg, linalg_more, math, math_more
 from tfkg_graph.graph.ops._base import make
 
 IDS = [0, 2, 0, 1, 2]
@@ -67,9 +67,12 @@ CASES = {
                C(_einsum("ijk->ki"), away(2, 3, 4), label="reduce"),
                C(_einsum("ij,jk->k"), away(3, 4), away(4, 2), label="summed_label"),
                C(_einsum("i,j->ij"), away(3), away(4), label="outer"),
-               C(_einsum("...ij,...jk->...ik"), away(2, 3, 4), away(4, 5), label="ellipsis_broadcast")],
+               C(_einsum("...ij,...jk->...ik"), away(2, 3, 4), away(4, 5), label="ellipsis_broadcast"),
+               C(_einsum("...ij,jk->...ik"), away(2, 3, 4), away(4, 5), label="ellipsis_one_side")],
     "IdentityN": [C(lambda x, y: make("IdentityN", [[x * 2.0, y]]).outputs, away(2, 3), away(3)),
                   C(_softplus, away(2, 3), label="custom_gradient")],
+    "MatrixBandPart": [C(lambda x: linalg.matrix_band_part(x, 1, 0), away(3, 4)),
+                       C(lambda x: linalg.matrix_band_part(x, -1, 0), away(2, 3, 3), label="lower")],
     "Cholesky": [C(lambda x: linalg_more.cholesky(_symmetric(x)), _spd(3, 3), any_rank=False),
                  C(lambda x: linalg_more.cholesky(_symmetric(x)), _spd(2, 4, 4), any_rank=False, label="batch")],
     "LogMatrixDeterminant": [C(lambda x: linalg_more.log_matrix_determinant(x)[1],

@@ -67,8 +67,10 @@ CASES = [
      [X, f32(2, 5)], True),
     ("slice", lambda o, x: o.slice(x, (1, 2), (2, 3)), [X], True),
     ("slice_to_end", lambda o, x: o.slice(x, [1, 0], [-1, 2]), [X], True),
-    ("slice_update", lambda o, x, u: o.slice_update(x, (1, 2), u), [X, f32(2, 3)], True),
-    ("slice_update_3d", lambda o, x, u: o.slice_update(x, (0, 1, 1), u), [f32(2, 3, 4), f32(1, 2, 2)], True),
+    # Keras-on-TF has no gradient for slice_update (XlaDynamicUpdateSlice); ours is TensorScatterUpdate's rule
+    ("slice_update", lambda o, x, u: o.slice_update(x, (1, 2), u), [X, f32(2, 3)], False),
+    ("slice_update_3d", lambda o, x, u: o.slice_update(x, (0, 1, 1), u), [f32(2, 3, 4), f32(1, 2, 2)], False),
+    ("slice_update_clamped", lambda o, x, u: o.slice_update(x, (3, -1), u), [X, f32(2, 3)], False),
     ("switch", lambda o, i, x: o.switch(i, [lambda v: v * 2.0, lambda v: o.exp(v), lambda v: -v], x),
      [np.array(1, np.int32), X], True),
     ("switch_clipped", lambda o, i, x: o.switch(i, [lambda v: v * 2.0, lambda v: o.sin(v)], x),
@@ -139,7 +141,9 @@ CASES = [
     ("fft2", lambda o, r, i: o.fft2((r, i)), [f32(2, 4, 6), f32(2, 4, 6)], True),
     ("ifft2", lambda o, r, i: o.ifft2((r, i)), [f32(4, 5), f32(4, 5)], True),
     ("rfft", lambda o, x: o.rfft(x), [f32(3, 10)], True),
-    ("rfft_cut_and_pad", lambda o, x: [o.rfft(x, 7), o.rfft(x, 16)], [f32(2, 10)], True),
+    ("rfft_pad", lambda o, x: o.rfft(x, 16), [f32(2, 10)], True),
+    # TF's RFFT gradient fails when fft_length cuts the input (shape mismatch inside TF): values only
+    ("rfft_cut", lambda o, x: o.rfft(x, 7), [f32(2, 10)], False),
     ("irfft", lambda o, r, i: o.irfft((r, i)), [f32(2, 5), f32(2, 5)], True),
     ("irfft_odd_length", lambda o, r, i: o.irfft((r, i), 7), [f32(3, 4), f32(3, 4)], True),
     ("stft", lambda o, x: o.stft(x, 8, 4, 16), [f32(2, 40)], True),

@@ -30,6 +30,13 @@ def _static_dims(op, what):
     return s[-2], s[-1]
 
 
+@register("MatrixBandPart")
+def _band_part(op, grad):
+    """The band is copied, the rest set to zero: the gradient keeps the same band."""
+    _, lower, upper = op.inputs
+    return [op.graph.create_op("MatrixBandPart", [grad, lower, upper]).outputs[0], None, None]
+
+
 @register("Cholesky")
 def _cholesky(op, grad):
     """dA = sym(L^-T Phi(L^T G) L^-1) / ... with Phi the lower triangle and half the diagonal."""

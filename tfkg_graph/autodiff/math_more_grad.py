@@ -85,8 +85,16 @@ def _einsum(op, grad):
         if "..." in x_subs and "..." not in output:
             raise NotImplementedError(f"no einsum gradient when '...' is summed away (node {op.name!r})")
         target = "".join(c for c in x_subs.replace("...", ".") if c not in reduced).replace(".", "...")
-        equation = ",".join([output] + [s for _, s in others]) + "->" + target
+        sources = [output] + [s for _, s in others]
+        # TF wants '...' in the output when an input has it: keep it, then sum those axes away
+        summed_dots = "..." not in target and any("..." in s for s in sources)
+        equation = ",".join(sources) + "->" + ("..." if summed_dots else "") + target
         g = math_more.einsum(equation, grad, *[t for t, _ in others])
+        if summed_dots:
+            kept = len(target)
+            lead = list(range(g.rank - kept)) if g.rank is not None else \
+                array.range_(0, array.rank(g) - kept)
+            g = math.reduce_sum(g, axis=lead)
         if reduced:
             for axis, c in enumerate(letters):
                 if c in reduced:

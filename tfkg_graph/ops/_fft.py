@@ -47,12 +47,19 @@ def _angles(n_in: int, n_out: int, n: int) -> np.ndarray:
     return 2.0 * np.pi * (np.outer(np.arange(n_in), np.arange(n_out)) % n) / n
 
 
+def _times(x: Tensor, matrix: Tensor) -> Tensor:
+    """``x @ matrix`` over the last axis, also for a 1-D ``x``."""
+    if x.rank == 1:
+        return array.squeeze(math.matmul(array.expand_dims(x, 0), matrix), [0])
+    return math.matmul(x, matrix)
+
+
 def _dft(real: Tensor, imag: Tensor, sign: float) -> tuple[Tensor, Tensor]:
     """sum_j x_j exp(sign * i * 2 pi j k / n) along the last axis."""
     n = _length(real)
     angles = _angles(n, n, n)
     c, s = _const(np.cos(angles), real), _const(sign * np.sin(angles), real)
-    return math.matmul(real, c) - math.matmul(imag, s), math.matmul(real, s) + math.matmul(imag, c)
+    return _times(real, c) - _times(imag, s), _times(real, s) + _times(imag, c)
 
 
 def _swap_last(x: Tensor) -> Tensor:
@@ -98,7 +105,7 @@ def rfft(x: Any, fft_length: int | None = None) -> tuple[Tensor, Tensor]:
     n = _length(x) if fft_length is None else int(fft_length)
     x = _fit(x, n)
     angles = _angles(n, n // 2 + 1, n)
-    return math.matmul(x, _const(np.cos(angles), x)), math.matmul(x, _const(-np.sin(angles), x))
+    return _times(x, _const(np.cos(angles), x)), _times(x, _const(-np.sin(angles), x))
 
 
 def irfft(x: Any, fft_length: int | None = None) -> Tensor:
@@ -115,7 +122,7 @@ def irfft(x: Any, fft_length: int | None = None) -> Tensor:
     angles = _angles(bins, n, n)
     c = _const(weights[:, None] * np.cos(angles) / n, real)
     s = _const(-weights[:, None] * np.sin(angles) / n, real)
-    return math.matmul(real, c) + math.matmul(imag, s)
+    return _times(real, c) + _times(imag, s)
 
 
 def _window(window: Any, length: int) -> np.ndarray | None:
@@ -191,7 +198,7 @@ def istft(x: Any, sequence_length: int, sequence_stride: int, fft_length: int, l
         flat = array.reshape(frames, array.concat([array.shape(frames)[:-2], [count * fft_length]], 0))
     else:
         flat = array.reshape(frames, lead + [count * fft_length])
-    signal = math.matmul(flat, _const(placement, frames))
+    signal = _times(flat, _const(placement, frames))
     start = fft_length // 2 if center else 0
     if length is not None:
         end = start + length
