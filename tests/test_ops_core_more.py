@@ -65,6 +65,14 @@ CASES = [
     ("scatter_update", lambda o, x, u: o.scatter_update(x, np.array([[0, 1], [3, 4]]), u), [X, f32(2)], True),
     ("scatter_update_add", lambda o, x, u: o.scatter_update(x, np.array([[1], [1]]), u, reduction="add"),
      [X, f32(2, 5)], True),
+    ("scatter_update_max", lambda o, x, u: o.scatter_update(x, np.array([[1, 2], [0, 0], [1, 2]]), u,
+                                                             reduction="max"), [X, f32(3)], True),
+    ("scatter_update_min_rows", lambda o, x, u: o.scatter_update(x, np.array([[2], [0]]), u, reduction="min"),
+     [X, f32(2, 5)], True),
+    ("scatter_update_mul", lambda o, x, u: o.scatter_update(x, np.array([[1, 2], [3, 0], [1, 2]]), u,
+                                                             reduction="mul"), [X, f32(3)], True),
+    ("scatter_update_mul_rows", lambda o, x, u: o.scatter_update(x, np.array([[2], [2]]), u, reduction="mul"),
+     [X, f32(2, 5)], True),
     ("slice", lambda o, x: o.slice(x, (1, 2), (2, 3)), [X], True),
     ("slice_to_end", lambda o, x: o.slice(x, [1, 0], [-1, 2]), [X], True),
     # Keras-on-TF has no gradient for slice_update (XlaDynamicUpdateSlice); ours is TensorScatterUpdate's rule
@@ -125,6 +133,7 @@ CASES = [
     ("pinv", lambda o, x: o.pinv(x), [f64(4, 3)], True),
     ("pinv_rank_deficient", lambda o, x: o.pinv(x, rcond=1e-6),
      [np.outer(np.arange(1.0, 5.0), np.arange(1.0, 4.0)) + 0.0], False),
+    ("lu_factor", lambda o, x: o.lu_factor(x), [f64(4, 4)], False),
     ("lstsq", lambda o, a, b: o.lstsq(a, b), [f64(5, 3), f64(5, 2)], True),
     ("lstsq_vector", lambda o, a, b: o.lstsq(a, b), [f64(4, 4), f64(4)], True),
     ("matrix_rank", lambda o, x: o.matrix_rank(x), [np.stack([f64(4, 3), np.outer(f64(4), f64(3))])], False),
@@ -155,7 +164,7 @@ CASES = [
     ("stft_roundtrip", lambda o, x: o.istft(o.stft(x, 16, 4, 16), 16, 4, 16, length=48), [f32(2, 48)], True),
 ]
 
-LINALG = {"cholesky", "cholesky_inverse", "qr", "svd", "eigh", "pinv", "lstsq", "matrix_rank", "norm"}
+LINALG = {"cholesky", "cholesky_inverse", "qr", "svd", "eigh", "pinv", "lstsq", "matrix_rank", "norm", "lu"}
 
 
 def _theirs_module(name: str):

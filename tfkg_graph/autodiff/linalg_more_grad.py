@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from ..graph.ops import array, linalg, linalg_more, math
 from ..graph.ops.linalg_more import adjoint
-from .gradients import register
+from .gradients import not_differentiable, register
+
+not_differentiable("Lu")  # TF registers no gradient for it either (Keras' lu_factor has none)
 
 
 def _eye_like(m):

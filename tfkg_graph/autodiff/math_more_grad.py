@@ -65,6 +65,18 @@ def _scatter_add(op, grad):
     return [grad, None, math_more.gather_nd(grad, op.inputs[1])]
 
 
+@register("TensorScatterMax", "TensorScatterMin")
+def _scatter_extreme(op, grad):
+    """TF's rule: the gradient goes to whichever of the old value and the updates won, split evenly
+    between ties."""
+    tensor, indices, updates = op.inputs
+    result = op.outputs[0]
+    kept = math.cast(math.equal(tensor, result), grad.dtype)
+    won = math.cast(math.equal(updates, math_more.gather_nd(result, indices)), grad.dtype)
+    winners = kept + math_more.scatter_nd(indices, won, array.shape(tensor, out_type=indices.dtype))
+    return [grad * kept / winners, None, math_more.gather_nd(grad / winners, indices) * won]
+
+
 @register("Einsum")
 def _einsum(op, grad):
     """For each operand: an einsum of the output gradient with the other operands back to the operand's

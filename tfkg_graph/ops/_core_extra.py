@@ -33,13 +33,33 @@ def scatter(indices: Any, values: Any, shape: Sequence[int]) -> Tensor:
     return math_more.scatter_nd(indices, values, shape if isinstance(shape, Tensor) else list(shape))
 
 
+_SCATTERS = {None: "TensorScatterUpdate", "add": "TensorScatterAdd", "max": "TensorScatterMax",
+             "min": "TensorScatterMin"}
+
+
 def scatter_update(inputs: Any, indices: Any, updates: Any, reduction: str | None = None) -> Tensor:
-    """A copy of ``inputs`` with the slices at ``indices`` replaced (or, with ``reduction="add"``, added)."""
-    op_type = {None: "TensorScatterUpdate", "add": "TensorScatterAdd"}.get(reduction)
-    if op_type is None:
-        raise ValueError(f"scatter_update supports reduction=None or 'add' here, got {reduction!r}")
+    """A copy of ``inputs`` with the slices at ``indices`` replaced, or combined with them by
+    ``reduction`` ("add", "max", "min", "mul"; repeated indices combine every update)."""
+    if reduction != "mul" and reduction not in _SCATTERS:
+        raise ValueError(f"Unsupported reduction: {reduction}")
     inputs = convert(inputs)
-    return math_more.tensor_scatter(op_type, inputs, _indices(indices, inputs.graph), updates)
+    indices = _indices(indices, inputs.graph)
+    if reduction == "mul":
+        return inputs * _scattered_product(inputs, indices, convert(updates, inputs.dtype, inputs.graph))
+    return math_more.tensor_scatter(_SCATTERS[reduction], inputs, indices, updates)
+
+
+def _scattered_product(inputs: Tensor, indices: Tensor, updates: Tensor) -> Tensor:
+    """Ones shaped like ``inputs`` times every update at its index: the updates multiplied per
+    position (a segment product over flattened indices), so the product is differentiable."""
+    if inputs.shape is None or None in inputs.shape or indices.shape is None or indices.shape[-1] is None:
+        raise ValueError("scatter_update(reduction='mul') needs static shapes of inputs and indices")
+    depth = indices.shape[-1]
+    lead = list(inputs.shape[:depth])
+    strides = np.cumprod([1] + lead[::-1])[:-1][::-1].astype(np.int64)
+    flat_ids = math.reduce_sum(math.cast(indices, "int64") * constant(strides, graph=inputs.graph), axis=-1)
+    product = math_more.unsorted_segment("UnsortedSegmentProd", updates, flat_ids, int(np.prod(lead)))
+    return array.reshape(product, list(inputs.shape))
 
 
 def _int_vector(values: Any, like: Tensor) -> Tensor:

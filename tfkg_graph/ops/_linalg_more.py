@@ -7,12 +7,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..graph import Tensor
-from ..graph.ops import array, linalg, linalg_more, math
+from ..graph.ops import array, linalg, linalg_more, math, numpy_ops
 from ..graph.ops.constants import convert
 from ..graph.ops.linalg_more import adjoint
 from ..runtime import dtypes
 
-__all__ = ["cholesky", "cholesky_inverse", "qr", "svd", "eigh", "pinv", "lstsq", "matrix_rank", "norm"]
+__all__ = ["cholesky", "cholesky_inverse", "qr", "svd", "eigh", "pinv", "lstsq", "matrix_rank", "norm",
+           "lu_factor"]
 
 
 def _identity_like(x: Tensor) -> Tensor:
@@ -166,3 +167,14 @@ def _matrix_norm(x: Tensor, ord: Any, axes: tuple, keepdims: bool, ndim: int) ->
             out = array.expand_dims(array.expand_dims(out, axes[0]), axes[1])
         return out
     raise ValueError(f"Invalid `ord` argument for matrix norm. Received: ord={ord}")
+
+
+def lu_factor(x: Any) -> tuple[Tensor, Tensor]:
+    """(lu, pivots) as Keras' TF backend: the packed LU factors and the inverse of TF's row permutation.
+    Not differentiable (TF has no gradient for Lu either)."""
+    packed, perm = linalg_more.lu(x)
+    if perm.rank == 1:
+        return packed, array.invert_permutation(perm)
+    n = perm.shape[-1] if perm.shape is not None and perm.shape[-1] is not None else array.shape(perm)[-1]
+    _, inverse = numpy_ops.top_k(math.negative(perm), n)  # argsort of a permutation is its inverse
+    return packed, inverse

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...runtime import dtypes
 from ..graph import Tensor
 from ..shapes import rule
 from . import array
@@ -37,6 +38,11 @@ def svd(x: Any, full_matrices: bool = False, compute_uv: bool = True, name: str 
                 name=name).outputs
 
 
+def lu(x: Any, name: str | None = None) -> list[Tensor]:
+    """(lu, p): L (unit diagonal, below) and U packed in one matrix, and the row permutation (int32)."""
+    return make("Lu", [_matrix(x, "lu_factor")], {"output_idx_type": dtypes.INT32}, name=name).outputs
+
+
 def adjoint(x: Any) -> Tensor:
     """``x`` with its last two axes swapped (real matrices: the transpose)."""
     x = convert(x)
@@ -54,6 +60,12 @@ def _rank2(x: Any, what: str) -> Tensor:
 
 
 rule("Cholesky")(lambda op: [op.inputs[0].shape])
+
+
+@rule("Lu")
+def _lu(op: Any) -> list:
+    s = op.inputs[0].shape
+    return [s, None if s is None else tuple(s[:-1])]
 
 
 @rule("LogMatrixDeterminant")

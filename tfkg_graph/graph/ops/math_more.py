@@ -53,7 +53,8 @@ def scatter_nd(indices: Any, updates: Any, shape: Any, name: str | None = None) 
 
 
 def tensor_scatter(op_type: str, tensor: Any, indices: Any, updates: Any, name: str | None = None) -> Tensor:
-    """``TensorScatterUpdate`` / ``TensorScatterAdd``: a copy of ``tensor`` with slices replaced / added."""
+    """``TensorScatter{Update,Add,Max,Min}``: a copy of ``tensor`` with slices replaced, added, or
+    combined by maximum / minimum."""
     tensor = convert(tensor)
     return out(op_type, [tensor, convert(indices, graph=tensor.graph),
                          convert(updates, tensor.dtype, tensor.graph)], name=name)
@@ -134,7 +135,7 @@ def _einsum_op(equation: str, values: list[Tensor], name: str | None) -> Tensor:
 
 
 # ---- static shapes ---------------------------------------------------------------------------------
-rule("Erfinv", "TensorScatterUpdate", "TensorScatterAdd")(lambda op: [op.inputs[0].shape])
+rule("Erfinv", "TensorScatterUpdate", "TensorScatterAdd", "TensorScatterMax", "TensorScatterMin")(lambda op: [op.inputs[0].shape])
 rule("UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd")(RULES["UnsortedSegmentSum"])
 
 
