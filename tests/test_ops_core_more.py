@@ -254,6 +254,43 @@ def test_custom_gradient_replaces_the_gradient_like_keras(tf):
     assert np.abs(got_grad).max() <= 1.0 < np.abs(6.0 * x).max()
 
 
+def _jvp_fun(o):
+    def fun(x, w):
+        z = o.matmul(x, w)
+        return (o.sin(z) * 2.0 + o.exp(z * 0.3) ** 2, o.sum(x * x, axis=1)), o.mean(w)
+    return fun
+
+
+def test_jvp_matches_keras_forward_accumulator(tf):
+    x, w, tx, tw = f32(3, 4), f32(4, 2), f32(3, 4), f32(4, 2)
+    g = Graph()
+    with g.as_default():
+        phs = [placeholder("float32", a.shape) for a in (x, w, tx, tw)]
+        outs, tangents, aux = ops.linalg.jvp(_jvp_fun(ops), tuple(phs[:2]), tuple(phs[2:]), has_aux=True)
+        fetches = flatten(outs) + flatten(tangents) + [aux]
+    with Session(g) as sess:
+        got = sess.run([t.name for t in fetches], {p.name: a for p, a in zip(phs, (x, w, tx, tw))})
+    theirs = keras.ops.linalg.jvp(_jvp_fun(keras.ops), (tf.constant(x), tf.constant(w)),
+                                  (tf.constant(tx), tf.constant(tw)), has_aux=True)
+    want = flatten(theirs[0]) + flatten(theirs[1]) + [theirs[2]]
+    assert len(got) == len(want) == 5
+    for o, t in zip(got, want):
+        np.testing.assert_allclose(o, np.asarray(t), rtol=1e-4, atol=1e-4)
+
+
+def test_jvp_without_aux_and_a_missing_second_order_rule():
+    g = Graph()
+    with g.as_default():
+        x = placeholder("float32", (2,))
+        out, tangent = ops.linalg.jvp(lambda v: v * v * 3.0, [x], [np.ones(2, "float32")])
+    with Session(g) as sess:
+        got = sess.run(tangent.name, {x.name: np.array([1.0, -2.0], "float32")})
+    np.testing.assert_allclose(got, [6.0, -12.0])
+    with Graph().as_default():
+        with pytest.raises(Exception, match="TanhGrad"):
+            ops.linalg.jvp(lambda v: ops.tanh(v), [placeholder("float32", (2,))], [np.ones(2, "float32")])
+
+
 def test_dtype_is_tensor_and_convert_to_numpy_match_keras():
     g = Graph()
     with g.as_default():

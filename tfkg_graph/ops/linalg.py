@@ -16,6 +16,10 @@ from ._linalg_more import __all__ as _more_names  # noqa: E402
 
 __all__ += _more_names
 
+from ._jvp import jvp  # noqa: E402,F401 - forward mode from two reverse passes
+
+__all__ += ["jvp"]
+
 
 def inv(x: Any) -> Tensor:
     return _linalg.matrix_inverse(x)
