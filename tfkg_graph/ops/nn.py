@@ -227,3 +227,8 @@ def depth_to_space(x: Any, block_size: int, data_format: str = "channels_last") 
 
 def space_to_depth(x: Any, block_size: int, data_format: str = "channels_last") -> Tensor:
     return _blocks(nn_spatial.space_to_depth, x, block_size, data_format)
+
+
+from ._nn_extra import fold, unfold  # noqa: E402,F401 - im2col / col2im (issue 19)
+
+__all__ += ["fold", "unfold"]
