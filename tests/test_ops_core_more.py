@@ -45,6 +45,7 @@ IDS = np.array([0, 1, 0, 2, 1], np.int32)
 DATA = f32(5, 3)
 SEQ = f32(2, 11)
 INSIDE = RNG.uniform(-0.9, 0.9, (3, 4)).astype("float32")
+CTC_TARGETS = np.array([[1, 2, 2], [3, 0, 0], [4, 1, 0]], np.int32)
 
 # (name, fn(ops_module, *inputs), inputs, differentiable)
 CASES = [
@@ -151,6 +152,16 @@ CASES = [
     ("fold", lambda o, x: o.fold(x, (5, 6), 3), [f32(2, 27, 12)], True),
     ("fold_options", lambda o, x: o.fold(x, (6, 7), (2, 3), dilation=(2, 1), padding=1, stride=(1, 2)),
      [f32(1, 12, 24)], True),
+    ("ctc_loss", lambda o, y: o.ctc_loss(CTC_TARGETS, y, np.array([3, 1, 2], np.int32), np.array([6, 5, 4], np.int32)),
+     [f32(3, 6, 5)], True),
+    ("ctc_loss_blank_inside", lambda o, y: o.ctc_loss(np.array([[0, 1, 1], [3, 4, 0], [4, 1, 9]]), y,
+                                                      np.array([3, 2, 2]), np.array([6, 6, 6]), mask_index=2),
+     [f32(3, 6, 5)], True),
+    ("ctc_decode_greedy", lambda o, y: o.ctc_decode(y, np.array([6, 4, 5], np.int32)), [f32(3, 6, 5)], False),
+    ("ctc_decode_greedy_unmerged", lambda o, y: o.ctc_decode(y, np.array([6, 6, 3]), merge_repeated=False,
+                                                             mask_index=4), [f32(3, 6, 5)], False),
+    ("ctc_decode_beam", lambda o, y: o.ctc_decode(y, np.array([6, 4, 5], np.int32), strategy="beam_search",
+                                                  beam_width=4, top_paths=2), [f32(3, 6, 5)], False),
     ("fft", lambda o, r, i: o.fft((r, i)), [f32(2, 8), f32(2, 8)], True),
     ("fft_odd", lambda o, r, i: o.fft((r, i)), [f32(7), f32(7)], True),
     ("fft2", lambda o, r, i: o.fft2((r, i)), [f32(2, 4, 6), f32(2, 4, 6)], True),

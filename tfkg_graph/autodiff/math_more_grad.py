@@ -8,7 +8,7 @@ from ..graph.ops import array, math, math_more
 from ._util import unbroadcast
 from .gradients import not_differentiable, register
 
-not_differentiable("InTopKV2")
+not_differentiable("InTopKV2", "CTCGreedyDecoder", "CTCBeamSearchDecoder")
 
 
 @register("Erfinv")
@@ -75,6 +75,12 @@ def _scatter_extreme(op, grad):
     won = math.cast(math.equal(updates, math_more.gather_nd(result, indices)), grad.dtype)
     winners = kept + math_more.scatter_nd(indices, won, array.shape(tensor, out_type=indices.dtype))
     return [grad * kept / winners, None, math_more.gather_nd(grad / winners, indices) * won]
+
+
+@register("CTCLoss")
+def _ctc_loss(op, grad, _gradient_grad):
+    """The kernel's second output is d loss / d logits; scale it per batch entry."""
+    return [array.expand_dims(grad, -1) * array.stop_gradient(op.outputs[1]), None, None, None]
 
 
 @register("Einsum")
