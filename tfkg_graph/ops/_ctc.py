@@ -14,16 +14,28 @@ from ..runtime import dtypes
 __all__ = ["ctc_loss", "ctc_decode"]
 
 
+def _blank_index(logits: Tensor, blank: int) -> int | Tensor:
+    """``blank`` as a non-negative class index (a tensor when the number of classes is unknown)."""
+    classes = logits.shape[-1] if logits.shape is not None else None
+    if classes is not None:
+        return blank % classes
+    return math.floor_mod(constant(np.int32(blank), graph=logits.graph), array.shape(logits)[-1])
+
+
 def _blank_last(logits: Tensor, blank: int) -> Tensor:
     """Classes reordered so ``blank`` is last (the others keep their order)."""
-    classes = logits.shape[-1] if logits.shape is not None else None
-    if classes is None:
-        raise ValueError("ctc needs the number of classes (last axis of the logits) known while building")
-    blank %= classes
-    if blank == classes - 1:
-        return logits
-    order = [c for c in range(classes) if c != blank] + [blank]
-    return array.gather(logits, constant(np.asarray(order, np.int32), graph=logits.graph), axis=2)
+    index = _blank_index(logits, blank)
+    if isinstance(index, int):
+        classes = logits.shape[-1]
+        if index == classes - 1:
+            return logits
+        order = constant(np.asarray([c for c in range(classes) if c != index] + [index], np.int32),
+                         graph=logits.graph)
+    else:
+        classes = array.shape(logits)[-1]
+        order = array.concat([array.range_(0, index), array.range_(index + 1, classes),
+                              array.reshape(index, [1])], 0)
+    return array.gather(logits, order, axis=2)
 
 
 def ctc_loss(target: Any, output: Any, target_length: Any, output_length: Any, mask_index: int = 0) -> Tensor:
@@ -39,9 +51,7 @@ def ctc_loss(target: Any, output: Any, target_length: Any, output_length: Any, m
     valid = math.less(array.expand_dims(array.range_(0, width), 0), array.expand_dims(lengths, 1))
     indices = numpy_ops.where_indices(valid)
     values = math_more.gather_nd(target, indices)
-    classes = logits.shape[-1] if logits.shape is not None else None
-    if classes is not None and mask_index % classes != classes - 1:
-        values = values - math.cast(math.greater(values, mask_index % classes), "int32")
+    values = values - math.cast(math.greater(values, _blank_index(logits, mask_index)), "int32")
     time_major = array.transpose(_blank_last(logits, mask_index), [1, 0, 2])
     loss, _ = ctc.ctc_loss(time_major, indices, values, steps)
     return math.cast(loss, result_dtype)
@@ -76,7 +86,5 @@ def ctc_decode(inputs: Any, sequence_lengths: Any, strategy: str = "greedy", bea
         decoded.append(math.cast(dense, "int32"))
     decoded = array.stack(decoded, axis=0)
     if strategy == "beam_search" and mask_index is not None:
-        classes = inputs.shape[-1]
-        blank = mask_index % classes
-        decoded = math.select(math.greater_equal(decoded, blank), decoded + 1, decoded)
+        decoded = math.select(math.greater_equal(decoded, _blank_index(inputs, mask_index)), decoded + 1, decoded)
     return decoded, scores
