@@ -403,3 +403,16 @@ def test_norm_without_axis_is_the_flat_2_norm_at_any_rank():
     np.testing.assert_allclose(got, np.sqrt(np.sum(x.astype(np.float64) ** 2)), rtol=1e-6)
     with pytest.raises(ValueError, match="Invalid axis values"):
         keras.ops.linalg.norm(x)
+
+
+def test_segment_sum_infers_segments_from_the_largest_id(tf):
+    """Keras documents num_segments = max(segment_ids) + 1; its TF backend counts distinct ids, so an
+    unused id below the largest makes it fail (docs/differences.md). Ours follows the documentation."""
+    data, ids = np.array([1.0, 2.0, 3.0], "float32"), np.array([0, 2, 2], np.int32)
+    g = Graph()
+    with g.as_default():
+        y = ops.segment_sum(ops.convert_to_tensor(data), ids)
+    with Session(g) as sess:
+        np.testing.assert_array_equal(sess.run(y.name), [1.0, 0.0, 5.0])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="out of range"):
+        keras.ops.segment_sum(data, ids)
