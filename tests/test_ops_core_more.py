@@ -416,3 +416,13 @@ def test_segment_sum_infers_segments_from_the_largest_id(tf):
         np.testing.assert_array_equal(sess.run(y.name), [1.0, 0.0, 5.0])
     with pytest.raises(tf.errors.InvalidArgumentError, match="out of range"):
         keras.ops.segment_sum(data, ids)
+
+
+def test_get_item_with_an_integer_array_gathers_rows_as_numpy():
+    """Keras-on-TF's get_item rejects integer arrays (TF's __getitem__); its JAX and numpy backends take
+    them as numpy does, which is the oracle here."""
+    g = Graph()
+    with g.as_default():
+        y = ops.get_item(ops.convert_to_tensor(X), np.array([3, 0, 3]))
+    with Session(g) as sess:
+        np.testing.assert_array_equal(sess.run(y.name), X[[3, 0, 3]])
