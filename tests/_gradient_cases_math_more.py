@@ -48,6 +48,7 @@ def _einsum(equation):
 
 
 CASES = {
+    "CheckNumerics": [C(lambda x: math_more.check_numerics(x * 2.0, "doubled"), away(2, 3))],
     "Erfinv": [C(math_more.erfinv, away(2, 3, lo=0.1, hi=0.8))],
     "UnsortedSegmentMax": [C(_segment("UnsortedSegmentMax"), distinct(5, 3))],
     "UnsortedSegmentMin": [C(_segment("UnsortedSegmentMin"), distinct(5)),

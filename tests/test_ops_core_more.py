@@ -18,6 +18,7 @@ from tfkg_graph.autodiff import gradients  # noqa: E402
 from tfkg_graph.graph import Graph, placeholder  # noqa: E402
 from tfkg_graph.graph.ops import math  # noqa: E402
 from tfkg_graph.runtime import Session, dtypes  # noqa: E402
+from tfkg_graph.runtime.errors import InvalidArgumentError  # noqa: E402
 
 RNG = np.random.default_rng(19)
 
@@ -357,6 +358,7 @@ def test_dtype_is_tensor_and_convert_to_numpy_match_keras():
     (lambda: ops.linalg.qr(np.ones((2, 2)), mode="r"), ValueError),
     (lambda: ops.linalg.cholesky(np.ones((2, 3))), ValueError),
     (lambda: ops.associative_scan(lambda a, b: a + b, [np.ones(3), np.ones(4)]), ValueError),
+    (lambda: ops.slice_update(np.ones((2, 2)), (0, 0), np.ones((3, 1))), ValueError),
 ])
 def test_bad_arguments_raise_clear_errors(call, error):
     with Graph().as_default():
@@ -426,3 +428,21 @@ def test_get_item_with_an_integer_array_gathers_rows_as_numpy():
         y = ops.get_item(ops.convert_to_tensor(X), np.array([3, 0, 3]))
     with Session(g) as sess:
         np.testing.assert_array_equal(sess.run(y.name), X[[3, 0, 3]])
+
+
+@pytest.mark.parametrize("build,message", [
+    (lambda: ops.ctc_loss(np.array([[9]]), np.ones((1, 4, 3), "float32"), np.array([1]), np.array([4])),
+     "every label must be in"),
+    (lambda: ops.ctc_loss(np.array([[0]]), np.ones((1, 4, 3), "float32"), np.array([1]), np.array([4])),
+     "every label must be in"),
+    (lambda: ops.linalg.cholesky(-np.eye(3)), "Cholesky"),
+])
+def test_bad_values_fail_when_run_with_a_clear_error(build, message):
+    """Labels the CTC kernel would index the logits with out of range, and Cholesky of a matrix that is
+    not positive definite (Keras checks for NaN too)."""
+    g = Graph()
+    with g.as_default():
+        y = build()
+    with Session(g) as sess:
+        with pytest.raises(InvalidArgumentError, match=message):
+            sess.run(y.name)

@@ -18,6 +18,13 @@ def _erfinv(op, grad):
     return [grad * math.scalar_like(y, pymath.sqrt(pymath.pi) / 2) * math.exp(math.square(y))]
 
 
+@register("CheckNumerics")
+def _check_numerics(op, grad):
+    """TF's rule: the gradient passes, checked the same way."""
+    message = "Not a number (NaN) or infinity (Inf) values detected in gradient. " + op.get_attr("message")
+    return [math_more.check_numerics(grad, message)]
+
+
 @register("UnsortedSegmentMax", "UnsortedSegmentMin")
 def _segment_extreme(op, grad):
     """The segment's gradient goes to the rows that hold its extreme, shared evenly between ties."""

@@ -85,6 +85,10 @@ def slice_update(inputs: Any, start_indices: Any, updates: Any) -> Tensor:
     if inputs.rank is None or updates.rank != inputs.rank:
         raise ValueError(f"slice_update needs inputs and updates of the same known rank, got shapes "
                          f"{inputs.shape} and {updates.shape}")
+    if inputs.shape is not None and updates.shape is not None and any(
+            u is not None and i is not None and u > i for u, i in zip(updates.shape, inputs.shape)):
+        raise ValueError(f"slice_update: updates of shape {updates.shape} do not fit in inputs of shape "
+                         f"{inputs.shape}")
     rank = inputs.rank
     if rank == 0:
         return updates

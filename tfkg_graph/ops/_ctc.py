@@ -51,7 +51,16 @@ def ctc_loss(target: Any, output: Any, target_length: Any, output_length: Any, m
     valid = math.less(array.expand_dims(array.range_(0, width), 0), array.expand_dims(lengths, 1))
     indices = numpy_ops.where_indices(valid)
     values = math_more.gather_nd(target, indices)
-    values = values - math.cast(math.greater(values, _blank_index(logits, mask_index)), "int32")
+    blank = _blank_index(logits, mask_index)
+    # the kernel indexes the logits with the labels: refuse labels outside [0, classes) or equal to the blank
+    classes = logits.shape[-1] if logits.shape is not None and logits.shape[-1] is not None \
+        else array.shape(logits)[-1]
+    valid = math.logical_and(math.logical_and(math.greater_equal(values, 0), math.less(values, classes)),
+                             math.not_equal(values, blank))
+    check = math_more.assert_all(valid, "ctc_loss: every label must be in [0, num_classes) and differ from "
+                                        f"mask_index={mask_index}")
+    with logits.graph.control_dependencies([check]):
+        values = values - math.cast(math.greater(values, blank), "int32")
     time_major = array.transpose(_blank_last(logits, mask_index), [1, 0, 2])
     loss, _ = ctc.ctc_loss(time_major, indices, values, steps)
     return math.cast(loss, result_dtype)

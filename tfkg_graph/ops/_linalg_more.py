@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..graph import Tensor
-from ..graph.ops import array, linalg, linalg_more, math, numpy_ops
+from ..graph.ops import array, linalg, linalg_more, math, math_more, numpy_ops
 from ..graph.ops.constants import convert
 from ..graph.ops.linalg_more import adjoint
 from ..runtime import dtypes
@@ -21,8 +21,9 @@ def _identity_like(x: Tensor) -> Tensor:
 
 
 def cholesky(x: Any, upper: bool = False) -> Tensor:
-    """The Cholesky factor L (or L^T with ``upper``) of symmetric positive-definite matrices."""
-    factor = linalg_more.cholesky(x)
+    """The Cholesky factor L (or L^T with ``upper``) of symmetric positive-definite matrices; other
+    matrices fail when run (a NaN check, as Keras)."""
+    factor = math_more.check_numerics(linalg_more.cholesky(x), "Cholesky")  # NaN: not positive definite
     return adjoint(factor) if upper else factor
 
 

@@ -18,6 +18,18 @@ def erfinv(x: Any, name: str | None = None) -> Tensor:
     return out("Erfinv", [convert(x)], name=name)
 
 
+def check_numerics(x: Any, message: str, name: str | None = None) -> Tensor:
+    """``x``, or a run-time InvalidArgumentError naming ``message`` when it holds NaN or Inf."""
+    return out("CheckNumerics", [convert(x)], {"message": message}, name=name)
+
+
+def assert_all(condition: Tensor, message: str, name: str | None = None) -> Any:
+    """An Assert op: running it fails with ``message`` unless every element of ``condition`` is true."""
+    everything = out("All", [condition, constant(np.arange(condition.rank, dtype=np.int32), graph=condition.graph)],
+                     {"keep_dims": False}) if condition.rank else condition
+    return make("Assert", [everything, [constant(message, graph=condition.graph)]], {"summarize": 3}, name=name)
+
+
 def unsorted_segment(op_type: str, data: Any, segment_ids: Any, num_segments: Any,
                      name: str | None = None) -> Tensor:
     """``UnsortedSegment{Sum,Max,Min,Prod}``: rows of ``data`` combined per id; empty segments get the
