@@ -446,3 +446,16 @@ def test_bad_values_fail_when_run_with_a_clear_error(build, message):
     with Session(g) as sess:
         with pytest.raises(InvalidArgumentError, match=message):
             sess.run(y.name)
+
+
+@pytest.mark.parametrize("module", ["math", "core"])
+def test_ops_math_and_core_modules_hold_keras_names(module):
+    """``tfkg_graph.ops.math`` / ``ops.core`` hold the names Keras defines in ``keras.src.ops.math`` /
+    ``keras.src.ops.core`` (Keras exports them at ``keras.ops`` only), except those listed as not implemented."""
+    ours = getattr(ops, module)
+    listed = _listed()
+    theirs = [n for n in dir(keras.ops) if getattr(getattr(keras.ops, n), "__module__", "") == f"keras.src.ops.{module}"]
+    assert theirs
+    missing = [n for n in theirs if not hasattr(ours, n) and f"ops.{n}" not in listed]
+    assert not missing, missing
+    assert all(hasattr(keras.ops, n) for n in ours.__all__)
