@@ -459,3 +459,23 @@ def test_ops_math_and_core_modules_hold_keras_names(module):
     missing = [n for n in theirs if not hasattr(ours, n) and f"ops.{n}" not in listed]
     assert not missing, missing
     assert all(hasattr(keras.ops, n) for n in ours.__all__)
+
+
+SIGNATURE_NAMES = ["segment_sum", "segment_max", "segment_min", "segment_prod", "top_k", "in_top_k", "logsumexp",
+                   "cdist", "extract_sequences", "erfc", "erfinv", "logdet", "fft", "fft2", "ifft2", "rfft", "irfft",
+                   "stft", "istft", "scatter", "scatter_update", "slice", "slice_update", "switch", "map",
+                   "vectorized_map", "associative_scan", "saturate_cast", "dtype", "is_tensor", "convert_to_numpy",
+                   "custom_gradient", "einsum", "get_item", "slogdet", "rearrange", "fold", "unfold", "ctc_loss",
+                   "ctc_decode", "cholesky", "cholesky_inverse", "qr", "svd", "eigh", "pinv", "lstsq",
+                   "matrix_rank", "lu_factor", "jvp"]
+
+
+@pytest.mark.parametrize("name", SIGNATURE_NAMES)
+def test_signatures_match_keras(name):
+    import inspect
+
+    def params(fn):
+        return [(p.name, p.default, p.kind) for p in inspect.signature(fn).parameters.values()]
+    assert params(getattr(ops, name)) == params(getattr(keras.ops, name))
+    if hasattr(keras.ops.linalg, name):
+        assert params(getattr(ops.linalg, name)) == params(getattr(keras.ops.linalg, name))

@@ -31,9 +31,9 @@ def _positions(size: tuple[int, int], kernel: tuple[int, int], dilation: tuple[i
     return (rows * size[1] + cols).reshape(kernel[0] * kernel[1], blocks[0] * blocks[1]).astype(np.int32)
 
 
-def unfold(input: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:  # noqa: A002
+def unfold(x: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
     """Sliding blocks of an (N, C, H, W) image as (N, C * kH * kW, L) columns."""
-    x = convert(input)
+    x = convert(x)
     if x.shape is None or len(x.shape) != 4 or None in x.shape[1:]:
         raise ValueError(f"unfold needs an (N, C, H, W) input with C, H and W known, got shape {x.shape}")
     k, d, p, s = _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride)
