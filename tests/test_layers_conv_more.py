@@ -215,7 +215,7 @@ def test_transposed_output_padding_that_cannot_convolve_back_is_refused():
 
 
 @pytest.mark.parametrize("name,factory,shape", [
-    ("conv3d", lambda L: L.Conv3D(2, 2, data_format="channels_first"), (2, 3, 3, 3)),
+    ("conv3d", lambda L: L.Conv3D(2, 2, data_format="channels_first"), (2, 3, 3, 4)),  # 3 cols != 2 filters
     ("conv1d_transpose", lambda L: L.Conv1DTranspose(2, 3, strides=2), (4, 3)),
     ("depthwise_conv2d", lambda L: L.DepthwiseConv2D(2, depth_multiplier=2), (4, 4, 3)),
     ("separable_conv1d", lambda L: L.SeparableConv1D(3, 2, depth_multiplier=2), (5, 2)),
