@@ -43,7 +43,9 @@ FORWARD = [
      (2, 3, 2, 2)),
     ("conv3d_transpose_output_padding", lambda L: L.Conv3DTranspose(2, 3, strides=2, output_padding=(1, 0, 1)),
      (2, 2, 3, 1)),
+    ("conv3d_transpose_channels_first", lambda L: L.Conv3DTranspose(2, 2, strides=(1, 2, 1), **CF), (3, 2, 3, 2)),
     ("depthwise_conv1d", lambda L: L.DepthwiseConv1D(3, depth_multiplier=2), (6, 3)),
+    ("depthwise_conv1d_stride_and_dilation", lambda L: L.DepthwiseConv1D(2, strides=2, dilation_rate=2), (9, 2)),
     ("depthwise_conv1d_same_strides", lambda L: L.DepthwiseConv1D(3, strides=2, padding="same"), (7, 2)),
     ("depthwise_conv1d_dilated", lambda L: L.DepthwiseConv1D(2, dilation_rate=2, depth_multiplier=2), (7, 2)),
     ("depthwise_conv1d_channels_first", lambda L: L.DepthwiseConv1D(3, depth_multiplier=2, **CF), (3, 6)),
@@ -63,6 +65,8 @@ FORWARD = [
     ("separable_conv2d", lambda L: L.SeparableConv2D(4, 3, depth_multiplier=2), (5, 5, 2)),
     ("separable_conv2d_same_strides", lambda L: L.SeparableConv2D(3, (2, 3), strides=2, padding="same"), (5, 6, 3)),
     ("separable_conv2d_dilated", lambda L: L.SeparableConv2D(2, 2, dilation_rate=2, activation="relu"), (6, 5, 2)),
+    ("separable_conv2d_stride_and_dilation", lambda L: L.SeparableConv2D(3, 2, strides=2, dilation_rate=2,
+                                                                         padding="same"), (7, 6, 2)),
     ("separable_conv2d_channels_first", lambda L: L.SeparableConv2D(3, 2, strides=2, **CF), (2, 5, 5)),
     ("separable_convolution2d_alias", lambda L: L.SeparableConvolution2D(2, 2), (3, 3, 2)),
 ]
@@ -112,6 +116,7 @@ TRAIN = [c for c in FORWARD if c[0] in {
     "conv1d_transpose_output_padding", "conv3d_transpose_same_strides",
     "depthwise_conv1d_dilated", "depthwise_conv2d_same_strides", "depthwise_conv2d_stride_and_dilation",
     "depthwise_conv2d_channels_first", "separable_conv1d_same_strides", "separable_conv2d_dilated",
+    "separable_conv2d_stride_and_dilation", "depthwise_conv1d_stride_and_dilation",
     "separable_conv2d_channels_first"}]
 
 
@@ -205,6 +210,29 @@ def test_bad_inputs_raise_clear_errors(make, shape, message):
 def test_bad_arguments_raise_clear_errors(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+@pytest.mark.parametrize("factory,shape,rates", [
+    (lambda L, **k: L.Conv1DTranspose(2, 3, **k), (5, 2), [2]),
+    (lambda L, **k: L.Conv1DTranspose(3, 2, padding="same", **k), (4, 2), [3]),
+    (lambda L, **k: L.Conv3DTranspose(2, 2, **k), (2, 3, 2, 2), [2, 1, 3]),
+])
+def test_dilated_transposed_convolution_equals_keras_with_the_spread_kernel(factory, shape, rates):
+    """Keras-on-TF's CPU kernels refuse dilated transposed convolutions; ours spreads the kernel in the graph
+    (rate - 1 zeros between taps), which is what the dilation means: Keras' undilated layer with that
+    spread kernel is the oracle."""
+    ours = alone(tfkg_graph, lambda L: factory(L, dilation_rate=rates), shape)
+    kernel, bias = [RNG.uniform(-1, 1, w.shape).astype("float32") for w in ours.weights]
+    wide = np.zeros([(k - 1) * r + 1 for k, r in zip(kernel.shape, rates)] + list(kernel.shape[-2:]), "float32")
+    wide[tuple(slice(None, None, r) for r in rates)] = kernel
+    layer = factory(keras.layers)
+    config = {**layer.get_config(), "kernel_size": wide.shape[:-2]}
+    inputs = keras.layers.Input(shape)
+    theirs = keras.models.Model(inputs, type(layer).from_config(config)(inputs))
+    ours.set_weights([kernel, bias])
+    theirs.set_weights([wide, bias])
+    x = RNG.normal(size=(2, *shape)).astype("float32")
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
 
 
 def test_transposed_output_padding_that_cannot_convolve_back_is_refused():
