@@ -31,6 +31,8 @@ FORWARD = [
      (5, 4, 5, 2)),
     ("conv3d_channels_first", lambda L: L.Conv3D(3, 2, strides=2, activation="relu", **CF), (2, 5, 4, 5)),
     ("convolution3d_alias", lambda L: L.Convolution3D(2, 3, padding="same"), (3, 3, 3, 1)),
+    ("conv3d_groups", lambda L: L.Conv3D(4, 2, groups=2, padding="same"), (3, 4, 3, 6)),
+    ("conv3d_groups_channels_first", lambda L: L.Conv3D(6, 2, strides=(1, 2, 1), groups=3, **CF), (3, 3, 4, 2)),
     ("conv1d_transpose", lambda L: L.Conv1DTranspose(3, 3), (5, 2)),
     ("conv1d_transpose_strides", lambda L: L.Conv1DTranspose(2, 3, strides=2, padding="same"), (5, 3)),
     ("conv1d_transpose_valid_strides", lambda L: L.Conv1DTranspose(2, 2, strides=3), (4, 3)),
@@ -112,7 +114,7 @@ def test_forward_equals_keras_with_its_weights(case):
 
 
 TRAIN = [c for c in FORWARD if c[0] in {
-    "conv3d_same_strides", "conv3d_dilated", "conv3d_channels_first", "conv1d_transpose_strides",
+    "conv3d_same_strides", "conv3d_dilated", "conv3d_channels_first", "conv3d_groups", "conv1d_transpose_strides",
     "conv1d_transpose_output_padding", "conv3d_transpose_same_strides",
     "depthwise_conv1d_dilated", "depthwise_conv2d_same_strides", "depthwise_conv2d_stride_and_dilation",
     "depthwise_conv2d_channels_first", "separable_conv1d_same_strides", "separable_conv2d_dilated",
@@ -191,6 +193,7 @@ def test_regularizers_initializers_and_constraints_in_configs():
     (lambda: layers.Conv3D(2, 2), (4, 4, 2), "rank 5"),
     (lambda: layers.DepthwiseConv2D(2, data_format="channels_first"), (None, 4, 4), "known channels"),
     (lambda: layers.SeparableConv1D(2, 2), (4, 4, 4, 2), "rank 3"),
+    (lambda: layers.Conv3D(4, 2, groups=2), (3, 3, 3, 3), "groups"),
 ])
 def test_bad_inputs_raise_clear_errors(make, shape, message):
     with pytest.raises(ValueError, match=message):
@@ -198,7 +201,7 @@ def test_bad_inputs_raise_clear_errors(make, shape, message):
 
 
 @pytest.mark.parametrize("make,message", [
-    (lambda: layers.Conv3D(2, 2, groups=2), "groups"),
+    (lambda: layers.Conv3D(3, 2, groups=2), "groups"),
     (lambda: layers.Conv3D(0, 2), "filters"),
     (lambda: layers.Conv1DTranspose(2, 2, strides=2, dilation_rate=2), "dilation_rate"),
     (lambda: layers.Conv3DTranspose(2, 2, strides=2, output_padding=2), "output_padding"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..graph.ops import nn
+from ..graph.ops import array, nn
 from .base import serialize
 from .convolutional import standardize_padding, standardize_tuple
 from .core import KernelBiasLayer
@@ -76,7 +76,8 @@ class _SpatialConv(KernelBiasLayer):
 
 class Conv3D(_SpatialConv):
     """3D convolution over (batch, d1, d2, d3, channels), or (batch, channels, d1, d2, d3) channels-first.
-    ``groups`` must be 1 (grouped 3-D convolutions need XLA on TF's CPU)."""
+    With ``groups`` > 1 the channels split into that many groups, each convolved with its own
+    ``filters / groups`` filters (kernel (*kernel_size, in_channels / groups, filters), as Keras)."""
 
     rank = 3
 
@@ -86,15 +87,26 @@ class Conv3D(_SpatialConv):
                  use_bias: bool = True, kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
                  kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any):
-        if groups != 1:
-            raise ValueError(f"Conv3D: groups={groups!r} is not supported (only 1)")
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                          kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
                          activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
-        self.groups = 1
+        if not isinstance(groups, int) or groups < 1 or self.filters % groups:
+            raise ValueError(f"Conv3D groups must be a positive integer dividing filters={self.filters}, "
+                             f"got {groups!r}")
+        self.groups = groups
+
+    def build(self, input_shape):
+        channels = input_channels(self, input_shape, self.rank)
+        if channels % self.groups:
+            raise ValueError(f"{self.name} (Conv3D): {channels} input channels do not split into "
+                             f"groups={self.groups}")
+        self._build_kernel_bias((*self.kernel_size, channels // self.groups, self.filters))
 
     def _convolve(self, inputs, kernel):
-        return conv(inputs, kernel, self.strides, self.padding, self.dilation_rate)
+        if self.groups == 1:
+            return conv(inputs, kernel, self.strides, self.padding, self.dilation_rate)
+        pairs = zip(array.split(inputs, self.groups, -1), array.split(kernel, self.groups, -1))
+        return array.concat([conv(x, k, self.strides, self.padding, self.dilation_rate) for x, k in pairs], -1)
 
     def get_config(self):
         return {**super().get_config(), "groups": self.groups}
