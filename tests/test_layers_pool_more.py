@@ -41,6 +41,8 @@ FORWARD = [  # (id, factory over a layers module, input shape without the batch)
     ("adaptive_average_pooling1d_divides", lambda L: L.AdaptiveAveragePooling1D(4), (8, 2)),
     ("adaptive_average_pooling1d_cf", lambda L: L.AdaptiveAveragePooling1D((3,), **CF), (2, 8)),
     ("adaptive_max_pooling1d", lambda L: L.AdaptiveMaxPooling1D(3), (7, 3)),
+    ("adaptive_average_pooling1d_more_cells", lambda L: L.AdaptiveAveragePooling1D(5), (3, 2)),
+    ("adaptive_max_pooling2d_more_cells", lambda L: L.AdaptiveMaxPooling2D((4, 2)), (3, 5, 2)),
     ("adaptive_max_pooling1d_cf", lambda L: L.AdaptiveMaxPooling1D(2, **CF), (3, 5)),
     ("adaptive_average_pooling2d", lambda L: L.AdaptiveAveragePooling2D((2, 3)), (5, 7, 2)),
     ("adaptive_average_pooling2d_cf", lambda L: L.AdaptiveAveragePooling2D(2, **CF), (2, 6, 5)),
