@@ -189,7 +189,6 @@ LINALG = {"cholesky", "cholesky_inverse", "qr", "svd", "eigh", "pinv", "lstsq", 
 
 
 def _theirs_module(name: str):
-    """``norm`` at Keras' top level is linalg.norm; ours keeps the older core ``ops.norm``."""
     return keras.ops.linalg if name.split("_")[0] in LINALG else keras.ops
 
 
@@ -479,3 +478,10 @@ def test_signatures_match_keras(name):
     assert params(getattr(ops, name)) == params(getattr(keras.ops, name))
     if hasattr(keras.ops.linalg, name):
         assert params(getattr(ops.linalg, name)) == params(getattr(keras.ops.linalg, name))
+
+
+def test_top_level_norm_is_linalg_norm_as_in_keras():
+    x = np.random.default_rng(2).normal(size=(3, 4)).astype("float32")
+    assert ops.norm is ops.linalg.norm
+    ours, _ = _run_ours("top_level_norm", lambda o, t: o.norm(t, 1), [x], differentiable=False)
+    np.testing.assert_allclose(ours[0], keras.ops.convert_to_numpy(keras.ops.norm(x, 1)), rtol=1e-6)

@@ -26,7 +26,7 @@ __all__ = ["add", "subtract", "multiply", "divide", "maximum", "minimum", "power
            "convert_to_tensor", "cast", "matmul", "sum", "mean", "max", "min", "prod", "any", "all", "argmax",
            "argmin", "clip", "where", "shape", "reshape", "expand_dims", "squeeze", "transpose", "concatenate",
            "stack", "unstack", "split", "tile", "pad", "take", "broadcast_to", "one_hot", "zeros", "ones",
-           "zeros_like", "ones_like", "full", "arange", "norm", "while_loop", "fori_loop", "scan", "cond"]
+           "zeros_like", "ones_like", "full", "arange", "while_loop", "fori_loop", "scan", "cond"]
 
 
 # elementwise
@@ -203,11 +203,6 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = "int32") ->
     if stop is None:
         start, stop = 0, start
     return math.cast(array.range_(start, stop, step), dtype)
-
-
-def norm(x: Any, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-    """The 2-norm (Frobenius over several axes), Keras' ``ops.norm`` default."""
-    return math.sqrt(math.reduce_sum(math.square(x), axis=axis, keepdims=keepdims))
 
 
 # control flow: While/If ops calling functions, differentiated by our own rules
