@@ -251,14 +251,15 @@ def test_matches_keras_and_gradient_tape(tf, name, fn, inputs, differentiable):
         np.testing.assert_allclose(o, t, rtol=1e-4, atol=1e-4)
 
 
-# names whose graphs need no dims known while building (the SVD/QR gradients, FFTs, fold/unfold, scans
-# over a static length and einops patterns do, and say so)
+# names whose graphs need no dims known while building (the SVD/QR gradients, FFTs, fold/unfold and
+# einops patterns do, and say so)
 DYNAMIC = ["logsumexp", "logsumexp_axis_keepdims", "top_k", "in_top_k", "segment_sum", "segment_max",
            "segment_min", "segment_prod", "scatter", "scatter_update", "scatter_update_add", "scatter_update_max",
            "slice", "slice_update", "switch", "map", "map_nested", "vectorized_map", "erfc", "erfinv",
            "einsum_matmul", "einsum_reduce", "einsum_summed_label", "einsum_ellipsis_broadcast", "einsum_three",
            "extract_sequences", "cdist", "get_item", "logdet", "slogdet", "cholesky", "cholesky_inverse", "eigh",
            "pinv_rank_deficient", "matrix_rank", "norm_vector_grad", "norm_matrix_orders", "lu_factor",
+           "associative_scan", "associative_scan_axis_reverse", "associative_scan_tuple",
            "ctc_loss", "ctc_loss_blank_inside", "ctc_decode_greedy", "ctc_decode_beam", "saturate_cast_uint8"]
 
 
