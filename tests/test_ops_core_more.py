@@ -480,3 +480,15 @@ def test_signatures_match_keras(name):
     assert params(getattr(ops, name)) == params(getattr(keras.ops, name))
     if hasattr(keras.ops.linalg, name):
         assert params(getattr(ops.linalg, name)) == params(getattr(keras.ops.linalg, name))
+
+
+def test_custom_gradient_with_the_wrong_number_of_gradients_names_the_counts():
+    @ops.custom_gradient
+    def scaled(x, w):
+        return x * w, lambda upstream: upstream * w  # one gradient for two arguments
+
+    with Graph().as_default():
+        x = placeholder("float32", (2,))
+        y = scaled(x, np.float32(3.0))
+        with pytest.raises(ValueError, match="returned 1 gradients for 2 arguments"):
+            gradients(math.reduce_sum(y), [x])
