@@ -250,14 +250,15 @@ def test_matches_keras_and_gradient_tape(tf, name, fn, inputs, differentiable):
         np.testing.assert_allclose(o, t, rtol=1e-4, atol=1e-4)
 
 
-# names whose graphs need no dims known while building (the SVD/QR gradients, FFTs, fold/unfold, scans
-# over a static length and einops patterns do, and say so)
+# names whose graphs need no dims known while building (the SVD/QR gradients, FFTs, fold/unfold and
+# einops patterns do, and say so)
 DYNAMIC = ["logsumexp", "logsumexp_axis_keepdims", "top_k", "in_top_k", "segment_sum", "segment_max",
            "segment_min", "segment_prod", "scatter", "scatter_update", "scatter_update_add", "scatter_update_max",
            "slice", "slice_update", "switch", "map", "map_nested", "vectorized_map", "erfc", "erfinv",
            "einsum_matmul", "einsum_reduce", "einsum_summed_label", "einsum_ellipsis_broadcast", "einsum_three",
            "extract_sequences", "cdist", "get_item", "logdet", "slogdet", "cholesky", "cholesky_inverse", "eigh",
            "pinv_rank_deficient", "matrix_rank", "norm_vector_grad", "norm_matrix_orders", "lu_factor",
+           "associative_scan", "associative_scan_axis_reverse", "associative_scan_tuple",
            "ctc_loss", "ctc_loss_blank_inside", "ctc_decode_greedy", "ctc_decode_beam", "saturate_cast_uint8"]
 
 
@@ -485,3 +486,15 @@ def test_top_level_norm_is_linalg_norm_as_in_keras():
     assert ops.norm is ops.linalg.norm
     ours, _ = _run_ours("top_level_norm", lambda o, t: o.norm(t, 1), [x], differentiable=False)
     np.testing.assert_allclose(ours[0], keras.ops.convert_to_numpy(keras.ops.norm(x, 1)), rtol=1e-6)
+
+
+def test_custom_gradient_with_the_wrong_number_of_gradients_names_the_counts():
+    @ops.custom_gradient
+    def scaled(x, w):
+        return x * w, lambda upstream: upstream * w  # one gradient for two arguments
+
+    with Graph().as_default():
+        x = placeholder("float32", (2,))
+        y = scaled(x, np.float32(3.0))
+        with pytest.raises(ValueError, match="returned 1 gradients for 2 arguments"):
+            gradients(math.reduce_sum(y), [x])

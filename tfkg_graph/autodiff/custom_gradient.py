@@ -22,12 +22,12 @@ _CUSTOM: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def custom_gradient(f: Callable) -> Callable:
     """Decorator: ``f(*args)`` returns ``(value, grad_fn)``; ``grad_fn(*upstream)`` returns one gradient
-    per tensor argument (a single tensor when there is one argument)."""
+    per argument (a single tensor when there is one). Arguments become tensors first, as in TF."""
     @functools.wraps(f)
     def wrapped(*args: Any) -> Any:
-        value, grad_fn = f(*args)
+        arg_tensors = [a if isinstance(a, Tensor) else convert(a) for a in args]
+        value, grad_fn = f(*arg_tensors)
         leaves = [convert(v) for v in flatten(value)]
-        arg_tensors = [a for a in args if isinstance(a, Tensor)]
         op = make("IdentityN", [leaves + arg_tensors])
         _CUSTOM[op] = (len(leaves), len(arg_tensors), grad_fn)
         return pack_as(value, op.outputs[:len(leaves)])
@@ -43,6 +43,6 @@ def _identity_n(op, *grads):
     result = grad_fn(*grads[:n_values])
     arg_grads = list(result) if isinstance(result, (list, tuple)) else [result]
     if len(arg_grads) != n_args:
-        raise ValueError(f"custom gradient function returned {len(arg_grads)} gradients for {n_args} tensor "
+        raise ValueError(f"custom gradient function returned {len(arg_grads)} gradients for {n_args} "
                          f"arguments (node {op.name!r})")
     return [None] * n_values + [None if g is None else convert(g) for g in arg_grads]

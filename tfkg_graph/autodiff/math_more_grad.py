@@ -1,5 +1,5 @@
-"""Gradient rules for graph/ops/math_more.py: erfinv, segment max/min/prod, N-d gather/scatter and
-einsum (whose gradient is again an einsum)."""
+"""Gradient rules for graph/ops/math_more.py and ctc.py: erfinv, numerics checks, segment max/min/prod,
+N-d gather/scatter (update, add, max, min), the CTC loss and einsum (whose gradient is again an einsum)."""
 from __future__ import annotations
 
 import math as pymath

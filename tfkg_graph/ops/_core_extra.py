@@ -138,18 +138,27 @@ def vectorized_map(function: Callable, elements: Any) -> Any:
 
 
 def associative_scan(f: Callable, elems: Any, reverse: bool = False, axis: int = 0) -> Any:
-    """Running combination ``f(previous, next)`` along ``axis`` (a static length), applied to slices that
-    keep the axis with length 1; ``reverse`` scans from the end, as Keras."""
+    """Running combination ``f(previous, next)`` along ``axis``, applied to slices that keep the axis with
+    length 1; ``reverse`` scans from the end, as Keras. A known length unrolls; an unknown one loops."""
     if not callable(f):
         raise TypeError(f"`f` should be a callable. Received: f={f}")
     leaves = [convert(e) for e in flatten(elems)]
-    lengths = {None if x.shape is None else x.shape[axis] for x in leaves}
-    if len(lengths) != 1 or None in lengths:
-        raise ValueError(f"associative_scan needs the same known length along axis {axis} for every input, "
-                         f"got {sorted(lengths, key=str)}")
-    (n,) = lengths
+    if any(x.rank is None for x in leaves) or len({x.rank for x in leaves}) != 1:
+        raise ValueError(f"associative_scan needs inputs of one known rank, got shapes {[x.shape for x in leaves]}")
+    lengths = {x.shape[axis] for x in leaves}
+    if len(lengths) != 1 and None not in lengths:
+        raise ValueError(f"Array inputs to associative_scan must have the same length along axis {axis}, "
+                         f"got {sorted(lengths)}")
     if reverse:
         leaves = [control_flow.reverse_(x, axis) for x in leaves]
+    out = _scan_unrolled(f, elems, leaves, axis, lengths.pop()) if len(lengths) == 1 and None not in lengths \
+        else _scan_looped(f, elems, leaves, axis % leaves[0].rank)
+    if reverse:
+        out = [control_flow.reverse_(x, axis) for x in out]
+    return pack_as(elems, out)
+
+
+def _scan_unrolled(f: Callable, elems: Any, leaves: list[Tensor], axis: int, n: int) -> list[Tensor]:
     pieces = [array.split(x, n, axis) if n > 1 else [x] for x in leaves]
     running = [p[0] for p in pieces]
     results = [running]
@@ -157,10 +166,26 @@ def associative_scan(f: Callable, elems: Any, reverse: bool = False, axis: int =
         combined = f(pack_as(elems, running), pack_as(elems, [p[i] for p in pieces]))
         running = [convert(c) for c in flatten(combined)]
         results.append(running)
-    out = [array.concat([step[j] for step in results], axis) for j in range(len(leaves))]
-    if reverse:
-        out = [control_flow.reverse_(x, axis) for x in out]
-    return pack_as(elems, out)
+    return [array.concat([step[j] for step in results], axis) for j in range(len(leaves))]
+
+
+def _scan_looped(f: Callable, elems: Any, leaves: list[Tensor], axis: int) -> list[Tensor]:
+    """The same steps in a scan (While) over the slices after the first, for a length known only at run
+    time; the scanned axis moves to the front for the loop and back after."""
+    rank = leaves[0].rank
+    perm = [axis] + [i for i in range(rank) if i != axis]
+    back = [perm.index(i) for i in range(rank)]
+    keep = (builtins.slice(None),) * axis
+    firsts = [x[keep + (builtins.slice(0, 1),)] for x in leaves]
+    rests = [array.transpose(x[keep + (builtins.slice(1, None),)], perm) for x in leaves]
+
+    def step(carry, xs):
+        following = [array.expand_dims(x, axis) for x in flatten(xs)]
+        combined = [convert(c) for c in flatten(f(pack_as(elems, carry), pack_as(elems, following)))]
+        return combined, combined
+    _, ys = control_flow.scan(step, firsts, rests)
+    return [array.concat([first, array.transpose(array.squeeze(y, [axis + 1]), back)], axis)
+            for first, y in zip(firsts, ys)]
 
 
 def _limits(dtype: int) -> tuple[Any, Any]:

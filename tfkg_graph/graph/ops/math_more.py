@@ -1,5 +1,6 @@
-"""Ops behind ``keras.ops.math`` and ``keras.ops.core`` that the older modules lack: erfinv, segment
-max/min/prod, in-top-k, N-d gather/scatter, and Einsum (with its equation parser and static shapes)."""
+"""Ops behind ``keras.ops.math`` and ``keras.ops.core`` that the older modules lack: erfinv, numerics
+checks and asserts, segment max/min/prod, in-top-k, N-d gather/scatter, and Einsum (with its equation
+parser and static shapes)."""
 from __future__ import annotations
 
 from typing import Any, Sequence
