@@ -71,6 +71,12 @@ FORWARD = [
                                                                          padding="same"), (7, 6, 2)),
     ("separable_conv2d_channels_first", lambda L: L.SeparableConv2D(3, 2, strides=2, **CF), (2, 5, 5)),
     ("separable_convolution2d_alias", lambda L: L.SeparableConvolution2D(2, 2), (3, 3, 2)),
+    ("separable_conv2d_regularized", lambda L: L.SeparableConv2D(2, 2, depthwise_regularizer="l2",
+                                                                 pointwise_regularizer="l1", bias_constraint="non_neg",
+                                                                 activity_regularizer="l2"), (4, 4, 2)),
+    ("depthwise_conv1d_regularized", lambda L: L.DepthwiseConv1D(2, depthwise_regularizer="l1",
+                                                                 depthwise_constraint="max_norm"), (5, 3)),
+    ("conv3d_regularized", lambda L: L.Conv3D(2, 2, kernel_regularizer="l2", bias_regularizer="l1"), (3, 3, 3, 2)),
 ]
 
 
@@ -118,7 +124,8 @@ TRAIN = [c for c in FORWARD if c[0] in {
     "conv1d_transpose_output_padding", "conv3d_transpose_same_strides",
     "depthwise_conv1d_dilated", "depthwise_conv2d_same_strides", "depthwise_conv2d_stride_and_dilation",
     "depthwise_conv2d_channels_first", "separable_conv1d_same_strides", "separable_conv2d_dilated",
-    "separable_conv2d_stride_and_dilation", "depthwise_conv1d_stride_and_dilation",
+    "separable_conv2d_stride_and_dilation", "depthwise_conv1d_stride_and_dilation", "separable_conv2d_regularized",
+    "depthwise_conv1d_regularized", "conv3d_regularized",
     "separable_conv2d_channels_first"}]
 
 
@@ -160,10 +167,13 @@ def test_aliases_are_the_classes(alias):
 
 
 def _plain(value):
-    """A config as JSON sees it, without the name and dtype, and without the ``module``/``registered_name``
-    Keras puts on nested objects (our saving adds them when it writes a Keras file)."""
+    """A config as JSON sees it, without the name and dtype, without the ``module``/``registered_name``
+    Keras puts on nested objects (our saving adds them when it writes a Keras file), floats at float32
+    precision (Keras keeps regularization factors as float32)."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items() if k not in {"name", "dtype", "module", "registered_name"}}
+    if isinstance(value, float):
+        return float(np.float32(value))
     return json.loads(json.dumps(value))
 
 
