@@ -325,3 +325,19 @@ def test_channels_first_bias_follows_the_math_not_keras(name, factory):
     expected = np.broadcast_to(bias.reshape((1, 4) + (1,) * (len(shape) - 1)), (1, *ours.outputs[0].shape[1:]))
     np.testing.assert_array_equal(ours.predict(x, verbose=0), expected)
     assert np.abs(theirs.predict(x, verbose=0) - expected).max() > 1.0
+
+
+@pytest.mark.parametrize("factory,shape,lengths", [
+    (lambda L: L.Conv1DTranspose(2, 3, strides=2, padding="same"), (None, 3), [(4,), (7,)]),
+    (lambda L: L.Conv3DTranspose(2, 2, strides=(2, 1, 1), output_padding=(1, 0, 0)), (None, 2, None, 2),
+     [(2, 3), (3, 1)]),
+    (lambda L: L.SeparableConv1D(2, 3, strides=2), (None, 2), [(5,), (8,)]),
+])
+def test_unknown_spatial_sizes_follow_each_batch(factory, shape, lengths):
+    """Spatial sizes unknown when wired: the output size is computed in the graph for each batch."""
+    ours, theirs = alone(tfkg_graph, factory, shape), alone(keras, factory, shape)
+    ours.set_weights(theirs.get_weights())
+    for sizes in lengths:
+        sizes = iter(sizes)
+        x = RNG.normal(size=(2, *[d if d is not None else next(sizes) for d in shape])).astype("float32")
+        np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
