@@ -71,6 +71,12 @@ FORWARD = [
                                                                          padding="same"), (7, 6, 2)),
     ("separable_conv2d_channels_first", lambda L: L.SeparableConv2D(3, 2, strides=2, **CF), (2, 5, 5)),
     ("separable_convolution2d_alias", lambda L: L.SeparableConvolution2D(2, 2), (3, 3, 2)),
+    ("separable_conv2d_regularized", lambda L: L.SeparableConv2D(2, 2, depthwise_regularizer="l2",
+                                                                 pointwise_regularizer="l1", bias_constraint="non_neg",
+                                                                 activity_regularizer="l2"), (4, 4, 2)),
+    ("depthwise_conv1d_regularized", lambda L: L.DepthwiseConv1D(2, depthwise_regularizer="l1",
+                                                                 depthwise_constraint="max_norm"), (5, 3)),
+    ("conv3d_regularized", lambda L: L.Conv3D(2, 2, kernel_regularizer="l2", bias_regularizer="l1"), (3, 3, 3, 2)),
 ]
 
 
@@ -118,7 +124,8 @@ TRAIN = [c for c in FORWARD if c[0] in {
     "conv1d_transpose_output_padding", "conv3d_transpose_same_strides",
     "depthwise_conv1d_dilated", "depthwise_conv2d_same_strides", "depthwise_conv2d_stride_and_dilation",
     "depthwise_conv2d_channels_first", "separable_conv1d_same_strides", "separable_conv2d_dilated",
-    "separable_conv2d_stride_and_dilation", "depthwise_conv1d_stride_and_dilation",
+    "separable_conv2d_stride_and_dilation", "depthwise_conv1d_stride_and_dilation", "separable_conv2d_regularized",
+    "depthwise_conv1d_regularized", "conv3d_regularized",
     "separable_conv2d_channels_first"}]
 
 
@@ -160,10 +167,13 @@ def test_aliases_are_the_classes(alias):
 
 
 def _plain(value):
-    """A config as JSON sees it, without the name and dtype, and without the ``module``/``registered_name``
-    Keras puts on nested objects (our saving adds them when it writes a Keras file)."""
+    """A config as JSON sees it, without the name and dtype, without the ``module``/``registered_name``
+    Keras puts on nested objects (our saving adds them when it writes a Keras file), floats at float32
+    precision (Keras keeps regularization factors as float32)."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items() if k not in {"name", "dtype", "module", "registered_name"}}
+    if isinstance(value, float):
+        return float(np.float32(value))
     return json.loads(json.dumps(value))
 
 
@@ -315,3 +325,19 @@ def test_channels_first_bias_follows_the_math_not_keras(name, factory):
     expected = np.broadcast_to(bias.reshape((1, 4) + (1,) * (len(shape) - 1)), (1, *ours.outputs[0].shape[1:]))
     np.testing.assert_array_equal(ours.predict(x, verbose=0), expected)
     assert np.abs(theirs.predict(x, verbose=0) - expected).max() > 1.0
+
+
+@pytest.mark.parametrize("factory,shape,lengths", [
+    (lambda L: L.Conv1DTranspose(2, 3, strides=2, padding="same"), (None, 3), [(4,), (7,)]),
+    (lambda L: L.Conv3DTranspose(2, 2, strides=(2, 1, 1), output_padding=(1, 0, 0)), (None, 2, None, 2),
+     [(2, 3), (3, 1)]),
+    (lambda L: L.SeparableConv1D(2, 3, strides=2), (None, 2), [(5,), (8,)]),
+])
+def test_unknown_spatial_sizes_follow_each_batch(factory, shape, lengths):
+    """Spatial sizes unknown when wired: the output size is computed in the graph for each batch."""
+    ours, theirs = alone(tfkg_graph, factory, shape), alone(keras, factory, shape)
+    ours.set_weights(theirs.get_weights())
+    for sizes in lengths:
+        sizes = iter(sizes)
+        x = RNG.normal(size=(2, *[d if d is not None else next(sizes) for d in shape])).astype("float32")
+        np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
