@@ -50,6 +50,9 @@ _PATH_OPS = frozenset({"StringJoin", "ShardedFilename", "Identity", "Pack", "Con
                        "StaticRegexFullMatch"})  # how TF's Saver derives shard paths from the filename
 
 SAFE_OPS: frozenset[str] = frozenset(" ".join([_MATH, _NN, _ARRAY, _STRINGS, _STATE, _CONTROL]).split())
+# ops.image and the image/lookup preprocessing layers (pure compute kernels and their backprop kernels)
+SAFE_OPS = SAFE_OPS | frozenset("""ResizeBicubic ResizeBicubicGrad ResizeArea ScaleAndTranslate ScaleAndTranslateGrad
+ImageProjectiveTransformV3 MatrixInverse MatrixSolve LowerBound LeftShift RightShift StringToHashBucketStrong""".split())
 
 
 class UnsafeGraphError(ValueError):

@@ -1,0 +1,244 @@
+"""The image preprocessing layers and the numeric lookup layers against Keras 3.
+
+Deterministic layers (and every layer at inference) give Keras' numbers and dtypes. Random layers when
+training are checked two ways: with factor ranges that collapse to one value (so Keras' result is exact),
+and by invariants of the draws (flips are exact flips, brightness shifts stay in range, crops are windows
+of the input, seeded graphs repeat). Configs match Keras' and round-trip."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+import tfkg_graph  # noqa: E402
+from tfkg_graph import layers  # noqa: E402
+from tfkg_graph.graph import Graph, placeholder  # noqa: E402
+from tfkg_graph.runtime import Session  # noqa: E402
+
+RNG = np.random.default_rng(23)
+IMG = RNG.uniform(0, 255, (3, 8, 6, 3)).astype("float32")
+IMG_CF = np.transpose(IMG, (0, 3, 1, 2)).copy()
+SMALL = RNG.uniform(0, 1, (2, 4, 5, 3)).astype("float32")
+
+
+def run(layer, x, training=False, runs=1, unknown_batch=False):
+    g = Graph(seed=3)
+    with g.as_default():
+        ph = placeholder(str(x.dtype), (None, *x.shape[1:]) if unknown_batch else x.shape)
+        out = layer(ph, training=training)
+    with Session(g) as sess:
+        values = [sess.run(out.name, {ph.name: x}) for _ in range(runs)]
+    assert out.shape is not None and len(out.shape) == values[0].ndim, "static rank"
+    assert all(s is None or s == d for s, d in zip(out.shape, values[0].shape)), "static shape"
+    return values if runs > 1 else values[0]
+
+
+def keras_run(factory, x, training):
+    return keras.ops.convert_to_numpy(factory(keras.layers)(x, training=training))
+
+
+def assert_same(ours, theirs, tol=2e-4):
+    assert ours.dtype == theirs.dtype, f"dtype {ours.dtype} vs Keras {theirs.dtype}"
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours.astype("float64"), theirs.astype("float64"), rtol=tol, atol=tol)
+
+
+EXACT = [  # (id, factory over a layers module, input): Keras' result is deterministic when training
+    ("resizing", lambda L: L.Resizing(5, 9), IMG),
+    ("resizing_nearest_cf", lambda L: L.Resizing(3, 4, "nearest", data_format="channels_first"), IMG_CF),
+    ("resizing_crop", lambda L: L.Resizing(4, 4, crop_to_aspect_ratio=True), IMG),
+    ("resizing_pad", lambda L: L.Resizing(4, 8, pad_to_aspect_ratio=True, fill_value=1.0), IMG),
+    ("resizing_antialias_single", lambda L: L.Resizing(3, 2, antialias=True), IMG[0]),
+    ("resizing_uint8", lambda L: L.Resizing(5, 4, "bicubic"), IMG.astype("uint8")),
+    ("center_crop", lambda L: L.CenterCrop(5, 3), IMG),
+    ("center_crop_cf_single", lambda L: L.CenterCrop(4, 4, data_format="channels_first"), IMG_CF[0]),
+    ("center_crop_upsizes", lambda L: L.CenterCrop(10, 4), IMG),
+    ("auto_contrast", lambda L: L.AutoContrast(), IMG),
+    ("auto_contrast_unit_range", lambda L: L.AutoContrast((0, 1)), SMALL),
+    ("brightness_point", lambda L: L.RandomBrightness((0.1, 0.1)), IMG),
+    ("brightness_point_unit", lambda L: L.RandomBrightness((-0.2, -0.2), value_range=(0, 1)), SMALL),
+    ("contrast_identity", lambda L: L.RandomContrast((0.0, 0.0)), IMG),
+    ("solarization_invert_all", lambda L: L.Solarization(0.0, (0.0, 0.0)), IMG),
+    ("solarization_unit_range", lambda L: L.Solarization(0.0, (0.0, 0.0), value_range=(0, 1)), SMALL),
+    ("grayscale_always", lambda L: L.RandomGrayscale(1.0), IMG),
+    ("grayscale_never", lambda L: L.RandomGrayscale(0.0), IMG),
+    ("grayscale_always_cf", lambda L: L.RandomGrayscale(1.0, data_format="channels_first"), IMG_CF),
+    ("invert_always", lambda L: L.RandomInvert((1.0, 1.0)), IMG),
+    ("invert_never", lambda L: L.RandomInvert((0.0, 0.0), value_range=(0, 1)), SMALL),
+    ("posterization_fixed", lambda L: L.RandomPosterization((3, 3)), IMG),
+    ("posterization_unit", lambda L: L.RandomPosterization((5, 5), value_range=(0, 1)), SMALL),
+    ("translation_point", lambda L: L.RandomTranslation((0.25, 0.25), (-0.5, -0.5), fill_mode="constant",
+                                                        interpolation="nearest"), IMG),
+    ("translation_point_reflect", lambda L: L.RandomTranslation((-0.3, -0.3), (0.2, 0.2)), IMG),
+    ("translation_point_cf", lambda L: L.RandomTranslation((0.1, 0.1), (0.3, 0.3), fill_mode="wrap",
+                                                           data_format="channels_first"), IMG_CF),
+    ("rotation_quarter", lambda L: L.RandomRotation((0.25, 0.25), fill_mode="constant"), IMG[:, :6]),
+    ("rotation_point", lambda L: L.RandomRotation((0.1, 0.1), fill_mode="nearest", fill_value=3.0), IMG),
+    ("rotation_point_single", lambda L: L.RandomRotation((-0.05, -0.05), interpolation="nearest"), IMG[0]),
+    ("zoom_point", lambda L: L.RandomZoom((0.3, 0.3)), IMG),
+    ("zoom_point_wh", lambda L: L.RandomZoom((-0.2, -0.2), (0.4, 0.4), fill_mode="constant"), IMG),
+    ("zoom_point_cf", lambda L: L.RandomZoom((0.5, 0.5), fill_mode="wrap", data_format="channels_first"), IMG_CF),
+    ("random_crop_small_input", lambda L: L.RandomCrop(8, 3), IMG),
+]
+RANDOM = [  # layers whose training output is random: inference is compared with Keras
+    ("flip", lambda L: L.RandomFlip(seed=1), IMG),
+    ("flip_cf", lambda L: L.RandomFlip("horizontal", data_format="channels_first"), IMG_CF),
+    ("crop", lambda L: L.RandomCrop(4, 3, seed=2), IMG),
+    ("brightness", lambda L: L.RandomBrightness(0.3), IMG),
+    ("contrast", lambda L: L.RandomContrast(0.5), IMG),
+    ("solarization", lambda L: L.Solarization(0.2, 0.5), IMG),
+    ("grayscale", lambda L: L.RandomGrayscale(0.5), IMG),
+    ("invert", lambda L: L.RandomInvert(0.5), IMG),
+    ("posterization", lambda L: L.RandomPosterization(4), IMG),
+    ("translation", lambda L: L.RandomTranslation(0.2, 0.3), IMG),
+    ("rotation", lambda L: L.RandomRotation(0.2), IMG),
+    ("zoom", lambda L: L.RandomZoom(0.2), IMG_CF[0]),
+]
+
+
+@pytest.mark.parametrize("name,factory,x", EXACT, ids=[c[0] for c in EXACT])
+def test_layer_matches_keras_when_training(name, factory, x):
+    tol = 1 if x.dtype == np.uint8 else 2e-3 if "rotation" in name or "zoom" in name else 2e-4
+    assert_same(run(factory(layers), x, training=True), keras_run(factory, x, True), tol)
+
+
+@pytest.mark.parametrize("name,factory,x", EXACT + RANDOM, ids=[c[0] for c in EXACT + RANDOM])
+def test_layer_matches_keras_at_inference(name, factory, x):
+    tol = 1 if x.dtype == np.uint8 else 2e-4
+    assert_same(run(factory(layers), x, training=False), keras_run(factory, x, False), tol)
+
+
+def _plain(config):
+    return {k: json.loads(json.dumps(v)) for k, v in config.items() if k not in ("name", "trainable", "dtype")}
+
+
+@pytest.mark.parametrize("name,factory,x", EXACT + RANDOM, ids=[c[0] for c in EXACT + RANDOM])
+def test_config_matches_keras_and_round_trips(name, factory, x):
+    ours, theirs = factory(layers), factory(keras.layers)
+    mine, keras_config = _plain(ours.get_config()), _plain(theirs.get_config())
+    if name.startswith(("crop", "random_crop")):   # Keras draws a seed when none is given
+        mine.pop("seed"), keras_config.pop("seed")
+    assert mine == keras_config
+    again = type(ours).from_config(ours.get_config())
+    assert _plain(again.get_config()) == _plain(ours.get_config())
+
+
+# ---- random layers when training: invariants of the draws ---------------------------------------
+def test_flips_are_exact_flips_and_both_outcomes_occur():
+    outs = run(layers.RandomFlip("horizontal", seed=5), IMG, training=True, runs=8)
+    seen = set()
+    for out in outs:
+        for image, original in zip(out, IMG):
+            flipped = np.array_equal(image, original[:, ::-1])
+            assert flipped or np.array_equal(image, original)
+            seen.add(flipped)
+    assert seen == {True, False}
+
+
+def test_flip_both_ways_uses_one_coin_per_image():
+    for out in run(layers.RandomFlip(seed=4), IMG, training=True, runs=6):
+        for image, original in zip(out, IMG):
+            assert np.array_equal(image, original) or np.array_equal(image, original[::-1, ::-1])
+
+
+def test_seeded_graphs_repeat_and_runs_differ():
+    first = run(layers.RandomRotation(0.3, seed=11), IMG, training=True, runs=2)
+    second = run(layers.RandomRotation(0.3, seed=11), IMG, training=True, runs=2)
+    np.testing.assert_array_equal(first[0], second[0])
+    assert not np.array_equal(first[0], first[1])
+
+
+def test_brightness_shift_is_one_value_per_image_within_the_range():
+    x = RNG.uniform(100, 150, (6, 4, 4, 3)).astype("float32")
+    for out in run(layers.RandomBrightness((-0.1, 0.2)), x, training=True, runs=3):
+        delta = out - x
+        per_image = delta.reshape(6, -1)
+        np.testing.assert_allclose(per_image, per_image[:, :1].repeat(per_image.shape[1], 1), atol=1e-3)
+        assert (per_image >= -0.1 * 255 - 1e-3).all() and (per_image <= 0.2 * 255 + 1e-3).all()
+
+
+def test_contrast_scales_each_image_about_its_channel_means():
+    x = RNG.uniform(100, 150, (5, 4, 4, 3)).astype("float32")
+    out = run(layers.RandomContrast((0.2, 0.4)), x, training=True)
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    factor = (out - mean)[:, 0, 0, 0] / (x - mean)[:, 0, 0, 0]
+    assert ((factor >= 0.8 - 1e-3) & (factor <= 1.4 + 1e-3)).all()
+    np.testing.assert_allclose(out, (x - mean) * factor[:, None, None, None] + mean, rtol=1e-4, atol=1e-2)
+
+
+def test_random_crop_is_a_window_of_the_input():
+    layer = layers.RandomCrop(5, 4, seed=9)
+    for out in run(layer, IMG, training=True, runs=4):
+        assert out.shape == (3, 5, 4, 3)
+        matches = [(i, j) for i in range(4) for j in range(3) if np.array_equal(out, IMG[:, i:i + 5, j:j + 4])]
+        assert len(matches) == 1
+
+
+def test_grayscale_and_invert_pick_whole_images():
+    gray = keras.ops.convert_to_numpy(keras.ops.image.rgb_to_grayscale(IMG))
+    for out in run(layers.RandomGrayscale(0.5, seed=1), IMG, training=True, runs=4):
+        for image, original, g in zip(out, IMG, gray):
+            assert np.allclose(image, original) or np.allclose(image, np.repeat(g, 3, -1), atol=1e-3)
+    for out in run(layers.RandomInvert(0.5, seed=1), IMG, training=True, runs=4):
+        for image, original in zip(out, IMG):
+            assert np.allclose(image, original) or np.allclose(image, 255 - original)
+
+
+def test_posterization_keeps_top_bits_in_the_drawn_range():
+    x = RNG.integers(0, 256, (6, 4, 4, 3)).astype("float32")
+    for out in run(layers.RandomPosterization((2, 5), seed=2), x, training=True, runs=3):
+        for image, original in zip(out, x):
+            kept = [bits for bits in (2, 3, 4) if np.array_equal(image, (original.astype("uint8") >> (8 - bits))
+                                                                 << (8 - bits))]
+            assert kept
+
+
+@pytest.mark.parametrize("factory", [lambda L: L.RandomTranslation(0.2, 0.2, fill_mode="constant"),
+                                     lambda L: L.RandomZoom((-0.3, 0.3)), lambda L: L.RandomRotation(0.1)])
+def test_geometric_layers_keep_shapes_with_unknown_batch(factory):
+    out = run(factory(layers), IMG, training=True, unknown_batch=True)
+    assert out.shape == IMG.shape and np.isfinite(out).all()
+
+
+def test_preprocessing_model_predicts_like_keras():
+    def build(root):
+        L = root.layers
+        inputs = L.Input((8, 6, 3))
+        x = L.Resizing(4, 4)(inputs)
+        x = L.RandomFlip(seed=1)(x)
+        x = L.RandomRotation(0.2, seed=1)(x)
+        x = L.RandomContrast(0.3)(x)
+        x = L.Rescaling(1 / 255)(L.CenterCrop(3, 3)(x))
+        return root.models.Model(inputs, L.Dense(2)(L.Flatten()(x)))
+    ours, theirs = build(tfkg_graph), build(keras)
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(ours.predict(IMG, verbose=0), theirs.predict(IMG, verbose=0), rtol=1e-4, atol=1e-4)
+
+
+def test_bad_arguments_raise_clear_errors():
+    with pytest.raises(ValueError, match="factor"):
+        layers.RandomBrightness(1.5)
+    with pytest.raises(NotImplementedError, match="fill_mode"):
+        layers.RandomRotation(0.1, fill_mode="mirror")
+    with pytest.raises(ValueError, match="mode"):
+        layers.RandomFlip("diagonal")
+    g = Graph()
+    with g.as_default(), pytest.raises(ValueError, match="rank"):
+        layers.RandomFlip()(placeholder("float32", (4, 4)), training=True)
+
+
+def test_model_with_augmentation_saves_and_loads(tmp_path):
+    L = layers
+    inputs = L.Input((8, 6, 3))
+    x = L.RandomZoom(0.2, seed=1)(L.RandomTranslation(0.1, 0.1)(L.RandomFlip()(inputs)))
+    x = L.RandomRotation(0.1)(L.Resizing(4, 4, "bicubic")(x))
+    x = L.Solarization(0.1, 0.5)(L.RandomPosterization(4)(L.AutoContrast()(x)))
+    model = tfkg_graph.models.Model(inputs, L.Dense(2)(L.Flatten()(L.Rescaling(1 / 255)(x))))
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(IMG, np.zeros((3, 2), "float32"), epochs=1, verbose=0)
+    model.save(str(tmp_path / "saved"))
+    loaded = tfkg_graph.models.load_model(str(tmp_path / "saved"))
+    np.testing.assert_allclose(loaded.predict(IMG, verbose=0), model.predict(IMG, verbose=0), rtol=1e-6)

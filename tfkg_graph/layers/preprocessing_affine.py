@@ -1,0 +1,141 @@
+"""Keras 3's random geometric augmentation layers: RandomTranslation, RandomRotation, RandomZoom. Each draws
+a per-image affine map when training and warps with ``ops.image.affine_transform`` (TF's projective
+transform kernel); at inference the images pass through, cast to the compute dtype, as in Keras."""
+from __future__ import annotations
+
+import math as pymath
+from typing import Any
+
+from ..graph import Tensor
+from ..graph.ops import array, math
+from ..graph.ops import image
+from .preprocessing_random import RandomImageLayer, base_factor, batch_size, uniform
+
+_FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+_INTERPOLATIONS = ("nearest", "bilinear")
+
+
+def _signed_factor(factor: Any, what: str, lowest_open: bool = False) -> tuple[float, float]:
+    """A pair in [-1, 1] sorted, or a number f as (-|f|, |f|); RandomZoom excludes -1 (a zero-size view)."""
+    def check(v):
+        if v > 1.0 or v < -1.0 or (lowest_open and v <= -1.0):
+            raise ValueError(f"The `factor` argument should be a number (or a list of two numbers) in the range "
+                             f"[-1.0, 1.0]. Received: {what}={factor}")
+    if isinstance(factor, (tuple, list)) and len(factor) == 2:
+        check(factor[0])
+        check(factor[1])
+        lower, upper = sorted(factor)
+        return lower, upper
+    if isinstance(factor, (int, float)):
+        check(factor)
+        return -abs(factor), abs(factor)
+    raise ValueError(f"The `factor` argument should be a number (or a list of two numbers) in the range "
+                     f"[-1.0, 1.0]. Received: {what}={factor}")
+
+
+class AffineLayer(RandomImageLayer):
+    """Warp options shared by the three layers; ``matrices`` gives one row of 8 coefficients per image."""
+
+    def __init__(self, fill_mode: str = "reflect", interpolation: str = "bilinear", seed: int | None = None,
+                 fill_value: float = 0.0, data_format: str | None = None, **kwargs: Any):
+        if fill_mode not in _FILL_MODES:
+            raise NotImplementedError(f"Unknown `fill_mode` {fill_mode}. Expected of one {_FILL_MODES}.")
+        if interpolation not in _INTERPOLATIONS:
+            raise NotImplementedError(f"Unknown `interpolation` {interpolation}. Expected of one {_INTERPOLATIONS}.")
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
+
+    def size(self, x: Tensor) -> tuple[Any, Any]:
+        """Height and width as float32 (constants when known)."""
+        h_axis, w_axis = self.spatial_axes(4)
+        dims = [x.shape[a] if x.shape[a] is not None else math.cast(array.shape(x)[a], "float32")
+                for a in (h_axis, w_axis)]
+        return tuple(float(d) if isinstance(d, int) else d for d in dims)
+
+    def augment(self, images):
+        x = math.cast(images, self.compute_dtype)
+        return image.affine_transform(x, self.matrices(x), self.interpolation, self.fill_mode, self.fill_value,
+                                      self.data_format)
+
+    def matrices(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def get_config(self):
+        return {**super().get_config(), "fill_mode": self.fill_mode, "interpolation": self.interpolation,
+                "fill_value": self.fill_value, "data_format": self.data_format}
+
+
+def _rows(columns: list[Any], like: Tensor) -> Tensor:
+    """(batch, 8) from columns that are (batch, 1) tensors or Python numbers."""
+    ref = next(c for c in columns if isinstance(c, Tensor))
+    zeros = array.zeros_like(ref)
+    return array.concat([c if isinstance(c, Tensor) else zeros + float(c) for c in columns], 1)
+
+
+class RandomTranslation(AffineLayer):
+    """Shifts each image by a fraction of its height and width drawn from the factors."""
+
+    def __init__(self, height_factor: Any, width_factor: Any, fill_mode: str = "reflect",
+                 interpolation: str = "bilinear", seed: int | None = None, fill_value: float = 0.0,
+                 data_format: str | None = None, **kwargs: Any):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.height_factor, self.width_factor = height_factor, width_factor
+        self.height_lower, self.height_upper = _signed_factor(height_factor, "height_factor")
+        self.width_lower, self.width_upper = _signed_factor(width_factor, "width_factor")
+
+    def matrices(self, x):
+        height, width = self.size(x)
+        n = batch_size(x)
+        dy = uniform(x, [n, 1], self.height_lower, self.height_upper, self.seed) * height
+        dx = uniform(x, [n, 1], self.width_lower, self.width_upper, self.seed) * width
+        return _rows([1.0, 0.0, math.negative(dx), 0.0, 1.0, math.negative(dy), 0.0, 0.0], x)
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
+
+
+class RandomRotation(AffineLayer):
+    """Rotates each image about its centre by ``factor * 360`` degrees, drawn per image."""
+
+    def __init__(self, factor: Any, fill_mode: str = "reflect", interpolation: str = "bilinear",
+                 seed: int | None = None, fill_value: float = 0.0, data_format: str | None = None, **kwargs: Any):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.factor = base_factor(factor, (-1, 1), "RandomRotation")
+
+    def matrices(self, x):
+        height, width = self.size(x)
+        degrees = uniform(x, [batch_size(x), 1], self.factor[0] * 360.0, self.factor[1] * 360.0, self.seed)
+        angle = degrees * (pymath.pi / 180.0)
+        cos, sin = math.cos(angle), x.graph.create_op("Sin", [angle]).outputs[0]
+        cx, cy = 0.5 * (width - 1.0), 0.5 * (height - 1.0)
+        return _rows([cos, math.negative(sin), cx - cx * cos + cy * sin, sin, cos, cy - cx * sin - cy * cos, 0.0, 0.0],
+                     x)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+class RandomZoom(AffineLayer):
+    """Zooms each image about its centre: a factor f > 0 zooms out (scale 1 + f), f < 0 zooms in; the width
+    uses the height's draw unless ``width_factor`` is given."""
+
+    def __init__(self, height_factor: Any, width_factor: Any = None, fill_mode: str = "reflect",
+                 interpolation: str = "bilinear", seed: int | None = None, fill_value: float = 0.0,
+                 data_format: str | None = None, **kwargs: Any):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.height_factor, self.width_factor = height_factor, width_factor
+        self.height_lower, self.height_upper = _signed_factor(height_factor, "height_factor", lowest_open=True)
+        if width_factor is not None:
+            self.width_lower, self.width_upper = _signed_factor(width_factor, "width_factor", lowest_open=True)
+
+    def matrices(self, x):
+        height, width = self.size(x)
+        n = batch_size(x)
+        zoom_h = uniform(x, [n, 1], 1.0 + self.height_lower, 1.0 + self.height_upper, self.seed)
+        zoom_w = (zoom_h if self.width_factor is None
+                  else uniform(x, [n, 1], 1.0 + self.width_lower, 1.0 + self.width_upper, self.seed))
+        return _rows([zoom_w, 0.0, (width - 1.0) / 2.0 * (1.0 - zoom_w), 0.0, zoom_h,
+                      (height - 1.0) / 2.0 * (1.0 - zoom_h), 0.0, 0.0], x)
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
