@@ -129,3 +129,22 @@ def test_bad_arguments_raise_clear_errors():
     g = Graph()
     with g.as_default(), pytest.raises(RuntimeError, match="vocabulary"):
         layers.IntegerLookup(output_mode="multi_hot")(placeholder("int64", (2, 3)))
+
+
+def test_keras_archives_load_both_ways(tmp_path):
+    def build(root):
+        L = root.layers
+        ids, values = L.Input((4,), dtype="int64"), L.Input((4,))
+        a = L.Flatten()(L.Embedding(6, 2)(L.IntegerLookup(vocabulary=[3, 7, 1, 10], mask_token=0)(ids)))
+        b = L.Discretization([-0.5, 0.5], output_mode="multi_hot")(values)
+        c = L.Hashing(4, output_mode="count", salt=5)(ids)
+        return root.models.Model([ids, values], L.Dense(2)(L.Concatenate()([a, b, c])))
+    x = [IDS[:, :4], FLOATS[:5]]
+    theirs = build(keras)
+    theirs.save(str(tmp_path / "theirs.keras"))
+    ours = tfkg_graph.models.load_model(str(tmp_path / "theirs.keras"))
+    expected = keras.ops.convert_to_numpy(theirs(x))
+    np.testing.assert_allclose(ours.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-5)
+    ours.save(str(tmp_path / "ours.keras"))
+    again = keras.models.load_model(str(tmp_path / "ours.keras"))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(again(x)), expected, rtol=1e-5, atol=1e-5)

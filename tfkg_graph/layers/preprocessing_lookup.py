@@ -134,9 +134,9 @@ class IntegerLookup(Layer):
     def __init__(self, max_tokens: int | None = None, num_oov_indices: int = 1, mask_token: int | None = None,
                  oov_token: int = -1, vocabulary: Any = None, vocabulary_dtype: str = "int64", idf_weights: Any = None,
                  invert: bool = False, output_mode: str = "int", sparse: bool = False, pad_to_max_tokens: bool = False,
-                 oov_method: str = "floormod", salt: Any = None, name: str | None = None, **kwargs: Any):
-        self._frozen_vocab_size = kwargs.pop("vocabulary_size", None)
-        kwargs.pop("has_input_vocabulary", None)
+                 oov_method: str = "floormod", salt: Any = None, name: str | None = None,
+                 vocabulary_size: int | None = None, **kwargs: Any):
+        self._frozen_vocab_size = vocabulary_size  # Keras' config records it; a given vocabulary sets it again
         super().__init__(name=name, **kwargs)
         output_mode = {"binary": "multi_hot"}.get(output_mode, output_mode)
         if max_tokens is not None and max_tokens <= 1:

@@ -105,25 +105,24 @@ class RandomFlip(RandomImageLayer):
 
 
 class RandomCrop(RandomImageLayer):
-    """When training, one random (height, width) window for the batch; an image not larger than the window
-    in both dims is centre-cropped to its aspect ratio and resized. At inference the input passes unchanged,
-    as in Keras."""
-
-    cast_at_inference = False
+    """When training, one random (height, width) window for the batch. At inference, and when training on
+    images not larger than the window in both dims, the largest centred window of the target aspect ratio,
+    resized to (height, width): what Keras documents (Keras 3's code passes the input through at inference;
+    docs/differences.md)."""
 
     def __init__(self, height: int, width: int, seed: int | None = None, data_format: str | None = None, **kwargs: Any):
         super().__init__(seed=seed if seed is not None else _py_random.randint(1, int(1e9)), data_format=data_format,
                          **kwargs)
         self.height, self.width = height, width
 
-    def augment(self, images):
+    def transform(self, images, training):
         x = math.cast(images, self.compute_dtype)
         h_axis, w_axis = self.spatial_axes(4)
         height, width = x.shape[h_axis], x.shape[w_axis]
         if height is None or width is None:
             raise ValueError(f"RandomCrop requires the input to have a fully defined height and width. Received: "
                              f"images.shape={x.shape}")
-        if height > self.height and width > self.width:
+        if training and height > self.height and width > self.width:
             starts = [math.cast(uniform(x, [], 0.0, float(size - want + 1), self.seed), "int32")
                       for size, want in ((height, self.height), (width, self.width))]
             zero = constant(0, "int32", graph=x.graph)
@@ -139,7 +138,8 @@ class RandomCrop(RandomImageLayer):
         sizes[h_axis], sizes[w_axis] = crop_h, crop_w
         x = array.slice(x, begin, sizes)
         if (crop_h, crop_w) != (self.height, self.width):
-            x = math.cast(image.resize_images(x, (self.height, self.width), data_format=self.data_format), self.compute_dtype)
+            x = math.cast(image.resize_images(x, (self.height, self.width), data_format=self.data_format),
+                          self.compute_dtype)
         return x
 
     def get_config(self):
