@@ -82,6 +82,12 @@ EXACT = [  # (id, factory over a layers module, input): Keras' result is determi
     ("zoom_point_wh", lambda L: L.RandomZoom((-0.2, -0.2), (0.4, 0.4), fill_mode="constant"), IMG),
     ("zoom_point_cf", lambda L: L.RandomZoom((0.5, 0.5), fill_mode="wrap", data_format="channels_first"), IMG_CF),
     ("random_crop_small_input", lambda L: L.RandomCrop(8, 3), IMG),
+    ("degeneration_point", lambda L: L.RandomColorDegeneration((0.4, 0.4)), IMG),
+    ("degeneration_point_cf", lambda L: L.RandomColorDegeneration((0.7, 0.7), data_format="channels_first"), IMG_CF),
+    ("saturation_point", lambda L: L.RandomSaturation((0.3, 0.3)), IMG),
+    ("saturation_point_unit_cf", lambda L: L.RandomSaturation((0.8, 0.8), value_range=(0, 1),
+                                                              data_format="channels_first"), np.transpose(SMALL, (0, 3, 1, 2)).copy()),
+    ("hue_identity", lambda L: L.RandomHue((0.0, 0.0)), IMG),
 ]
 RANDOM = [  # layers whose training output is random: inference is compared with Keras
     ("flip", lambda L: L.RandomFlip(seed=1), IMG),
@@ -95,6 +101,9 @@ RANDOM = [  # layers whose training output is random: inference is compared with
     ("translation", lambda L: L.RandomTranslation(0.2, 0.3), IMG),
     ("rotation", lambda L: L.RandomRotation(0.2), IMG),
     ("zoom", lambda L: L.RandomZoom(0.2), IMG_CF[0]),
+    ("degeneration", lambda L: L.RandomColorDegeneration(0.5), IMG),
+    ("saturation", lambda L: L.RandomSaturation(0.5), IMG),
+    ("hue", lambda L: L.RandomHue(0.5, value_range=(255, 0)), IMG),
 ]
 
 
@@ -198,6 +207,18 @@ def test_grayscale_and_invert_pick_whole_images():
     for out in run(layers.RandomInvert(0.5, seed=1), IMG, training=True, runs=4):
         for image, original in zip(out, IMG):
             assert np.allclose(image, original) or np.allclose(image, 255 - original)
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_hue_shift_is_keras_transform_with_one_of_the_two_signs(data_format):
+    """The sign of the hue shift is a coin per image: each image is Keras' transform with +f/2 or -f/2."""
+    x = IMG if data_format == "channels_last" else IMG_CF
+    out = run(layers.RandomHue((0.4, 0.4), data_format=data_format, seed=3), x, training=True)
+    theirs = keras.layers.RandomHue((0.4, 0.4), data_format=data_format)
+    for i, image in enumerate(out):
+        shifted = {s: keras.ops.convert_to_numpy(theirs.transform_images(
+            x[i:i + 1], {"factor": np.float32([s * 0.2])}, training=True))[0] for s in (1, -1)}
+        assert any(np.allclose(image, want, atol=2e-2) for want in shifted.values()), f"image {i}"
 
 
 def test_posterization_keeps_top_bits_in_the_drawn_range():

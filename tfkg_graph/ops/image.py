@@ -7,15 +7,14 @@ ops. Filters, patches and SSIM are in ``_image_filters.py``.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from .. import backend
 from ..graph import Tensor
-from ..graph.ops import array, math
+from ..graph.ops import array
 from ..graph.ops import image as image_ops
 from ..graph.ops.constants import convert
 from ..graph.ops.image import check_images, spatial_size, to_nhwc
-from ..runtime import dtypes
 from ._image_filters import (extract_patches, extract_patches_3d, gaussian_blur, map_coordinates, scale_and_translate,
                              sobel_edges, ssim)
 from .linalg import solve
@@ -38,41 +37,14 @@ def rgb_to_grayscale(images: Any, data_format: str | None = None) -> Tensor:
     return image_ops.rgb_to_grayscale(images, standardize_format(data_format))
 
 
-def _float_rgb(images: Any, data_format: str | None) -> tuple[list[Tensor], Callable[[Tensor], Tensor]]:
-    x, back = to_nhwc(images, standardize_format(data_format))
-    if not dtypes.is_floating(x.dtype):
-        raise ValueError(f"Invalid images dtype: expected float dtype. Received: images.dtype={dtypes.name(x.dtype)}")
-    if x.shape[-1] != 3:
-        raise ValueError(f"expected 3 channels, got images of shape {x.shape}")
-    return array.unstack(x, 3, axis=-1), back
-
-
 def rgb_to_hsv(images: Any, data_format: str | None = None) -> Tensor:
     """TF's RGBToHSV formula (hue in [0, 1)), written with elementwise ops so it has a gradient."""
-    (r, g, b), back = _float_rgb(images, data_format)
-    value = math.maximum(math.maximum(r, g), b)
-    spread = value - math.minimum(math.minimum(r, g), b)
-    positive = math.greater(spread, 0.0)
-    safe_spread = math.select(positive, spread, array.ones_like(spread))  # no 0/0 on either select branch
-    safe_value = math.select(math.greater(value, 0.0), value, array.ones_like(value))
-    saturation = math.select(math.greater(value, 0.0), spread / safe_value, array.zeros_like(value))
-    norm = 1.0 / (6.0 * safe_spread)
-    hue = math.select(math.equal(r, value), norm * (g - b),
-                      math.select(math.equal(g, value), norm * (b - r) + 2.0 / 6.0, norm * (r - g) + 4.0 / 6.0))
-    hue = math.select(positive, hue, array.zeros_like(hue))
-    hue = math.select(math.less(hue, 0.0), hue + 1.0, hue)
-    return back(array.stack([hue, saturation, value], axis=-1))
+    return image_ops.rgb_to_hsv(images, standardize_format(data_format))
 
 
 def hsv_to_rgb(images: Any, data_format: str | None = None) -> Tensor:
     """TF's HSVToRGB formula, written with elementwise ops so it has a gradient."""
-    (h, s, v), back = _float_rgb(images, data_format)
-    dh = h * 6.0
-
-    def clamp(t):
-        return math.clip_by_value(t, 0.0, 1.0)
-    channels = [clamp(math.abs(dh - 3.0) - 1.0), clamp(2.0 - math.abs(dh - 2.0)), clamp(2.0 - math.abs(dh - 4.0))]
-    return back(array.stack([((1.0 - s) + s * c) * v for c in channels], axis=-1))
+    return image_ops.hsv_to_rgb(images, standardize_format(data_format))
 
 
 def resize(images: Any, size: Sequence[int], interpolation: str = "bilinear", antialias: bool = False,

@@ -1,0 +1,84 @@
+"""Keras 3's random colour augmentation layers: RandomColorDegeneration (blend towards grayscale),
+RandomSaturation and RandomHue (in HSV). Draws as in preprocessing_random.py: seeded RandomUniform ops when
+training; at inference the images pass through as in Keras."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..graph import Tensor
+from ..graph.ops import array, math
+from ..graph.ops import image
+from .preprocessing_image import check_value_range, transform_value_range
+from .preprocessing_random import RandomImageLayer, base_factor, batch_size, per_image, uniform
+
+_EPSILON = 1e-7  # Keras' backend.epsilon()
+
+
+class ColorLayer(RandomImageLayer):
+    """``factor`` drawn per image, a ``value_range``, and Keras' config keys for both."""
+
+    cast_at_inference = False
+    factor_bounds: tuple[float, float] = (-1, 1)
+
+    def __init__(self, factor: Any, value_range: Sequence[float] = (0, 255), data_format: str | None = None,
+                 seed: int | None = None, **kwargs: Any):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = base_factor(factor, self.factor_bounds, type(self).__name__)
+        self.value_range = check_value_range(value_range)
+
+    def channel(self, hsv: Tensor, index: int) -> Tensor:
+        return hsv[..., index] if self.data_format == "channels_last" else hsv[:, index]
+
+    def restack(self, channels: list[Tensor]) -> Tensor:
+        return array.stack(channels, axis=-1 if self.data_format == "channels_last" else 1)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
+class RandomColorDegeneration(ColorLayer):
+    """``x + f (gray(x) - x)`` per image, f uniform on ``factor``, clipped to ``value_range``."""
+
+    def augment(self, images):
+        x = math.cast(images, self.compute_dtype)
+        f = per_image(x, self.factor[0], self.factor[1], self.seed)
+        gray = image.rgb_to_grayscale(x, self.data_format)
+        return math.clip_by_value(x + f * (gray - x), float(self.value_range[0]), float(self.value_range[1]))
+
+
+class RandomSaturation(ColorLayer):
+    """Scales the HSV saturation by ``f / (1 - f + eps)`` per image, f uniform on ``factor`` (Keras computes the
+    HSV of the raw values and clips the saturation to ``value_range``, as here)."""
+
+    def augment(self, images):
+        f = uniform(images, [batch_size(images), 1, 1], self.factor[0], self.factor[1], self.seed)
+        scale = math.cast(f / (1.0 - f + _EPSILON), images.dtype)
+        hsv = image.rgb_to_hsv(images, self.data_format)
+        saturation = math.clip_by_value(self.channel(hsv, 1) * scale, float(self.value_range[0]),
+                                        float(self.value_range[1]))
+        return image.hsv_to_rgb(self.restack([self.channel(hsv, 0), saturation, self.channel(hsv, 2)]), self.data_format)
+
+
+class RandomHue(ColorLayer):
+    """Shifts the hue (on [0, 1), wrapped) by ``±f / 2`` per image: f uniform on ``factor``, the sign a coin."""
+
+    factor_bounds = (0, 1)
+
+    def __init__(self, factor: Any, value_range: Sequence[float] = (0, 255), data_format: str | None = None,
+                 seed: int | None = None, **kwargs: Any):
+        super().__init__(factor, value_range, data_format, seed, **kwargs)
+        self.value_range = value_range  # Keras keeps RandomHue's value_range as given (unsorted)
+
+    def augment(self, images):
+        dtype = self.compute_dtype
+        n = batch_size(images)
+        sign = math.select(math.greater(uniform(images, [n, 1, 1], 0.0, 1.0, self.seed), 0.5), -1.0, 1.0)
+        shift = math.cast(sign * uniform(images, [n, 1, 1], self.factor[0], self.factor[1], self.seed) * 0.5, dtype)
+        x = transform_value_range(math.cast(images, dtype), self.value_range, (0, 1), dtype)
+        hsv = image.rgb_to_hsv(x, self.data_format)
+        hue = self.channel(hsv, 0) + shift
+        hue = math.select(math.greater(hue, 1.0), hue - 1.0, hue)
+        hue = math.select(math.less(hue, 0.0), hue + 1.0, hue)
+        rgb = math.clip_by_value(image.hsv_to_rgb(self.restack([hue, self.channel(hsv, 1), self.channel(hsv, 2)]),
+                                            self.data_format), 0.0, 1.0)
+        return transform_value_range(rgb, (0, 1), self.value_range, dtype)
