@@ -88,6 +88,9 @@ EXACT = [  # (id, factory over a layers module, input): Keras' result is determi
     ("saturation_point_unit_cf", lambda L: L.RandomSaturation((0.8, 0.8), value_range=(0, 1),
                                                               data_format="channels_first"), np.transpose(SMALL, (0, 3, 1, 2)).copy()),
     ("hue_identity", lambda L: L.RandomHue((0.0, 0.0)), IMG),
+    ("sharpness_point", lambda L: L.RandomSharpness((0.8, 0.8)), IMG),
+    ("sharpness_point_cf", lambda L: L.RandomSharpness((0.3, 0.3), data_format="channels_first"), IMG_CF),
+    ("shear_identity", lambda L: L.RandomShear(0.0, 0.0), IMG),
 ]
 RANDOM = [  # layers whose training output is random: inference is compared with Keras
     ("flip", lambda L: L.RandomFlip(seed=1), IMG),
@@ -104,6 +107,8 @@ RANDOM = [  # layers whose training output is random: inference is compared with
     ("degeneration", lambda L: L.RandomColorDegeneration(0.5), IMG),
     ("saturation", lambda L: L.RandomSaturation(0.5), IMG),
     ("hue", lambda L: L.RandomHue(0.5, value_range=(255, 0)), IMG),
+    ("sharpness", lambda L: L.RandomSharpness(0.5), IMG),
+    ("shear", lambda L: L.RandomShear(0.3, (0.1, 0.2), fill_mode="constant"), IMG),
 ]
 
 
@@ -219,6 +224,15 @@ def test_hue_shift_is_keras_transform_with_one_of_the_two_signs(data_format):
         shifted = {s: keras.ops.convert_to_numpy(theirs.transform_images(
             x[i:i + 1], {"factor": np.float32([s * 0.2])}, training=True))[0] for s in (1, -1)}
         assert any(np.allclose(image, want, atol=2e-2) for want in shifted.values()), f"image {i}"
+
+
+def test_shear_is_keras_transform_with_one_of_the_two_signs():
+    out = run(layers.RandomShear((0.3, 0.3), (0.1, 0.1), seed=4), IMG, training=True)
+    theirs = keras.layers.RandomShear((0.3, 0.3), (0.1, 0.1))
+    for i, image in enumerate(out):
+        sheared = [keras.ops.convert_to_numpy(theirs.transform_images(
+            IMG[i:i + 1], {"shear_factor": np.float32([[s * 0.3, s * 0.1]])}, training=True))[0] for s in (1, -1)]
+        assert any(np.allclose(image, want, atol=1e-2) for want in sheared), f"image {i}"
 
 
 def test_posterization_keeps_top_bits_in_the_drawn_range():

@@ -1,4 +1,5 @@
-"""Keras 3's random geometric augmentation layers: RandomTranslation, RandomRotation, RandomZoom. Each draws
+"""Keras 3's random geometric augmentation layers: RandomTranslation, RandomRotation, RandomZoom, RandomShear.
+Each draws
 a per-image affine map when training and warps with ``ops.image.affine_transform`` (TF's projective
 transform kernel); at inference the images pass through, cast to the compute dtype, as in Keras."""
 from __future__ import annotations
@@ -139,3 +140,36 @@ class RandomZoom(AffineLayer):
 
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
+
+
+def _unsigned_factor(factor: Any, what: str) -> tuple[float, float]:
+    """RandomShear's factors: a number f in [0, 1] as (-f, f), or a pair sorted (Keras wants the pair in
+    [0, 1] too, so its own config of RandomShear(f) does not load back; a pair in [-1, 1] does here)."""
+    if isinstance(factor, (tuple, list)) and len(factor) == 2 and all(-1.0 <= v <= 1.0 for v in factor):
+        lower, upper = sorted(factor)
+        return lower, upper
+    if isinstance(factor, (int, float)) and 0.0 <= factor <= 1.0:
+        return -abs(factor), abs(factor)
+    raise ValueError(f"The `factor` argument should be a number (or a list of two numbers) in the range [0, 1.0]. "
+                     f"Received: {what}={factor}")
+
+
+class RandomShear(AffineLayer):
+    """Shears each image by x and y amounts drawn from the factors, both negated together on a coin flip."""
+
+    def __init__(self, x_factor: Any = 0.0, y_factor: Any = 0.0, interpolation: str = "bilinear",
+                 fill_mode: str = "reflect", fill_value: float = 0.0, data_format: str | None = None,
+                 seed: int | None = None, **kwargs: Any):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.x_factor = _unsigned_factor(x_factor, "x_factor")
+        self.y_factor = _unsigned_factor(y_factor, "y_factor")
+
+    def matrices(self, x):
+        n = batch_size(x)
+        sign = math.select(math.greater(uniform(x, [n, 1], 0.0, 1.0, self.seed), 0.5), -1.0, 1.0)
+        shear_y = uniform(x, [n, 1], self.y_factor[0], self.y_factor[1], self.seed) * sign
+        shear_x = uniform(x, [n, 1], self.x_factor[0], self.x_factor[1], self.seed) * sign
+        return _rows([1.0, shear_x, 0.0, shear_y, 1.0, 0.0, 0.0, 0.0], x)
+
+    def get_config(self):
+        return {**super().get_config(), "x_factor": self.x_factor, "y_factor": self.y_factor}

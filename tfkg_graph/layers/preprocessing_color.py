@@ -1,13 +1,16 @@
 """Keras 3's random colour augmentation layers: RandomColorDegeneration (blend towards grayscale),
-RandomSaturation and RandomHue (in HSV). Draws as in preprocessing_random.py: seeded RandomUniform ops when
+RandomSaturation and RandomHue (in HSV), RandomSharpness (blend with a smoothed image). Draws as in preprocessing_random.py: seeded RandomUniform ops when
 training; at inference the images pass through as in Keras."""
 from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
+
 from ..graph import Tensor
-from ..graph.ops import array, math
+from ..graph.ops import array, math, nn_spatial
 from ..graph.ops import image
+from ..runtime import dtypes
 from .preprocessing_image import check_value_range, transform_value_range
 from .preprocessing_random import RandomImageLayer, base_factor, batch_size, per_image, uniform
 
@@ -82,3 +85,26 @@ class RandomHue(ColorLayer):
         rgb = math.clip_by_value(image.hsv_to_rgb(self.restack([hue, self.channel(hsv, 1), self.channel(hsv, 2)]),
                                             self.data_format), 0.0, 1.0)
         return transform_value_range(rgb, (0, 1), self.value_range, dtype)
+
+
+class RandomSharpness(ColorLayer):
+    """Blends each image with its 3x3-smoothed version: ``x + (1 - 2f)(smooth(x) - x)``, f uniform on
+    ``factor`` per image, clipped to ``value_range`` (f = 0.5 keeps the image; larger sharpens)."""
+
+    cast_at_inference = True
+    factor_bounds = (0, 1)
+
+    def augment(self, images):
+        x = math.cast(images, self.compute_dtype)
+        if self.data_format == "channels_first":
+            x = array.transpose(x, [0, 3, 2, 1])  # Keras swaps axes -3 and -1
+        f = per_image(x, self.factor[0], self.factor[1], self.seed) * 2.0
+        a, b = 1.0 / 13.0, 5.0 / 13.0
+        kernel = np.array([[a, a, a], [a, b, a], [a, a, a]], np.float32).reshape(3, 3, 1, 1)
+        channels = x.shape[-1]
+        if channels is None:
+            raise ValueError(f"{self.name}: needs a known number of channels, got images of shape {images.shape}")
+        smooth = nn_spatial.depthwise_conv2d(x, np.tile(kernel, (1, 1, channels, 1)).astype(
+            dtypes.to_numpy(x.dtype)), 1, "SAME")
+        out = math.clip_by_value(x + (1.0 - f) * (smooth - x), float(self.value_range[0]), float(self.value_range[1]))
+        return array.transpose(out, [0, 3, 2, 1]) if self.data_format == "channels_first" else out
