@@ -91,6 +91,12 @@ EXACT = [  # (id, factory over a layers module, input): Keras' result is determi
     ("sharpness_point", lambda L: L.RandomSharpness((0.8, 0.8)), IMG),
     ("sharpness_point_cf", lambda L: L.RandomSharpness((0.3, 0.3), data_format="channels_first"), IMG_CF),
     ("shear_identity", lambda L: L.RandomShear(0.0, 0.0), IMG),
+    ("gaussian_blur_point", lambda L: L.RandomGaussianBlur((1.0, 1.0), 3, (0.6, 0.6)), IMG),
+    ("gaussian_blur_uneven_cf", lambda L: L.RandomGaussianBlur((1.0, 1.0), (3, 5), (0.9, 0.9),
+                                                               data_format="channels_first"), IMG_CF),
+    ("gaussian_blur_never", lambda L: L.RandomGaussianBlur((0.0, 0.0)), IMG),
+    ("jitter_point", lambda L: L.RandomColorJitter(brightness_factor=(0.1, 0.1), contrast_factor=(0.0, 0.0),
+                                                   saturation_factor=(0.6, 0.6), hue_factor=(0.0, 0.0)), IMG),
 ]
 RANDOM = [  # layers whose training output is random: inference is compared with Keras
     ("flip", lambda L: L.RandomFlip(seed=1), IMG),
@@ -109,6 +115,8 @@ RANDOM = [  # layers whose training output is random: inference is compared with
     ("hue", lambda L: L.RandomHue(0.5, value_range=(255, 0)), IMG),
     ("sharpness", lambda L: L.RandomSharpness(0.5), IMG),
     ("shear", lambda L: L.RandomShear(0.3, (0.1, 0.2), fill_mode="constant"), IMG),
+    ("gaussian_blur", lambda L: L.RandomGaussianBlur(0.5, 5, 0.8), IMG),
+    ("jitter", lambda L: L.RandomColorJitter(brightness_factor=0.2, hue_factor=0.3, seed=3), IMG),
 ]
 
 
