@@ -95,6 +95,8 @@ EXACT = [  # (id, factory over a layers module, input): Keras' result is determi
     ("gaussian_blur_uneven_cf", lambda L: L.RandomGaussianBlur((1.0, 1.0), (3, 5), (0.9, 0.9),
                                                                data_format="channels_first"), IMG_CF),
     ("gaussian_blur_never", lambda L: L.RandomGaussianBlur((0.0, 0.0)), IMG),
+    ("perspective_still", lambda L: L.RandomPerspective(1.0, 0.0), IMG),
+    ("perspective_never_cf", lambda L: L.RandomPerspective((0.0, 0.0), data_format="channels_first"), IMG_CF),
     ("jitter_point", lambda L: L.RandomColorJitter(brightness_factor=(0.1, 0.1), contrast_factor=(0.0, 0.0),
                                                    saturation_factor=(0.6, 0.6), hue_factor=(0.0, 0.0)), IMG),
 ]
@@ -116,6 +118,7 @@ RANDOM = [  # layers whose training output is random: inference is compared with
     ("sharpness", lambda L: L.RandomSharpness(0.5), IMG),
     ("shear", lambda L: L.RandomShear(0.3, (0.1, 0.2), fill_mode="constant"), IMG),
     ("gaussian_blur", lambda L: L.RandomGaussianBlur(0.5, 5, 0.8), IMG),
+    ("perspective", lambda L: L.RandomPerspective(0.7, 0.4, "nearest", 5.0), IMG),
     ("jitter", lambda L: L.RandomColorJitter(brightness_factor=0.2, hue_factor=0.3, seed=3), IMG),
 ]
 
@@ -241,6 +244,16 @@ def test_shear_is_keras_transform_with_one_of_the_two_signs():
         sheared = [keras.ops.convert_to_numpy(theirs.transform_images(
             IMG[i:i + 1], {"shear_factor": np.float32([[s * 0.3, s * 0.1]])}, training=True))[0] for s in (1, -1)]
         assert any(np.allclose(image, want, atol=1e-2) for want in sheared), f"image {i}"
+
+
+def test_perspective_moves_corners_within_the_scale():
+    """What any draw within the scale guarantees (scale 0.2: each corner moves by at most 10% of its
+    coordinates): the image centre still samples the image, and some border gets the fill value."""
+    x = np.ones((4, 20, 20, 1), "float32")
+    out = run(layers.RandomPerspective((1.0, 1.0), 0.2, fill_value=0.0, seed=5), x, training=True)
+    assert out.shape == x.shape and np.isfinite(out).all()
+    np.testing.assert_allclose(out[:, 5:15, 5:15], 1.0, atol=1e-5)   # the centre never leaves the image
+    assert (out < 0.5).any()                                          # some border is filled
 
 
 def test_posterization_keeps_top_bits_in_the_drawn_range():

@@ -1,11 +1,13 @@
-"""Keras 3's random geometric augmentation layers: RandomTranslation, RandomRotation, RandomZoom, RandomShear.
-Each draws
+"""Keras 3's random geometric augmentation layers: RandomTranslation, RandomRotation, RandomZoom, RandomShear,
+RandomPerspective. Each draws
 a per-image affine map when training and warps with ``ops.image.affine_transform`` (TF's projective
 transform kernel); at inference the images pass through, cast to the compute dtype, as in Keras."""
 from __future__ import annotations
 
 import math as pymath
 from typing import Any
+
+import numpy as np
 
 from ..graph import Tensor
 from ..graph.ops import array, math
@@ -173,3 +175,39 @@ class RandomShear(AffineLayer):
 
     def get_config(self):
         return {**super().get_config(), "x_factor": self.x_factor, "y_factor": self.y_factor}
+
+
+class RandomPerspective(RandomImageLayer):
+    """With probability drawn from ``factor``, moves each image's four corners by up to ``scale / 2`` of their
+    coordinates and warps the image so the corners land there (constant fill)."""
+
+    def __init__(self, factor: Any = 1.0, scale: float = 1.0, interpolation: str = "bilinear", fill_value: float = 0.0,
+                 seed: int | None = None, data_format: str | None = None, **kwargs: Any):
+        if scale < 0.0 or scale > 1.0:
+            raise ValueError(f"The `scale` argument should be a number in the range [0,1]. Received: scale={scale}")
+        if interpolation not in _INTERPOLATIONS:
+            raise NotImplementedError(f"Unknown `interpolation` {interpolation}. Expected of one {_INTERPOLATIONS}.")
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = base_factor(factor, (0, 1), "RandomPerspective")
+        self.scale, self.interpolation, self.fill_value = scale, interpolation, fill_value
+
+    def augment(self, images):
+        x = math.cast(images, self.compute_dtype)
+        h_axis, w_axis = self.spatial_axes(4)
+        height, width = x.shape[h_axis], x.shape[w_axis]
+        if height is None or width is None:
+            raise ValueError(f"{self.name}: needs images of known height and width, got shape {x.shape}")
+        n = batch_size(x)
+        probability = uniform(x, [n, 1, 1, 1], self.factor[0], self.factor[1], self.seed)
+        apply = math.less(uniform(x, [n, 1, 1, 1], 0.0, 1.0, self.seed), probability)
+        moves = uniform(x, [n, 4, 2], -0.5 * self.scale, 0.5 * self.scale, self.seed)
+        corners = np.array([[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1], [width - 1, height - 1]], np.float32)
+        start = array.zeros_like(moves) + corners
+        nhwc, back = image.to_nhwc(x, self.data_format)
+        warped = image.projective_transform(nhwc, image.homography(start, start + start * moves), image.spatial_size(nhwc),
+                                            self.interpolation, "constant", self.fill_value)
+        return math.select(apply, back(warped), x)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "scale": self.scale,
+                "interpolation": self.interpolation, "fill_value": self.fill_value}

@@ -17,7 +17,6 @@ from ..graph.ops.constants import convert
 from ..graph.ops.image import check_images, spatial_size, to_nhwc
 from ._image_filters import (extract_patches, extract_patches_3d, gaussian_blur, map_coordinates, scale_and_translate,
                              sobel_edges, ssim)
-from .linalg import solve
 
 __all__ = ["rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb", "resize", "affine_transform", "perspective_transform",
            "extract_patches", "extract_patches_3d", "pad_images", "crop_images", "gaussian_blur", "sobel_edges",
@@ -65,19 +64,6 @@ def affine_transform(images: Any, transform: Any, interpolation: str = "bilinear
                                       standardize_format(data_format))
 
 
-def _homography(start: Tensor, end: Tensor) -> Tensor:
-    """Rows of 8 coefficients mapping ``end`` corners to ``start`` corners (Keras' linear system)."""
-    sx, sy = ([start[:, i, j] for i in range(4)] for j in (0, 1))
-    ex, ey = ([end[:, i, j] for i in range(4)] for j in (0, 1))
-    one, zero = array.ones_like(ex[0]), array.zeros_like(ex[0])
-    rows = []
-    for i in range(4):
-        rows.append(array.stack([ex[i], ey[i], one, zero, zero, zero, -sx[i] * ex[i], -sx[i] * ey[i]], axis=-1))
-        rows.append(array.stack([zero, zero, zero, ex[i], ey[i], one, -sy[i] * ex[i], -sy[i] * ey[i]], axis=-1))
-    target = array.stack([v for i in range(4) for v in (sx[i], sy[i])], axis=-1)
-    return array.reshape(solve(array.stack(rows, axis=1), array.expand_dims(target, -1)), [-1, 8])
-
-
 def perspective_transform(images: Any, start_points: Any, end_points: Any, interpolation: str = "bilinear",
                           fill_value: float = 0, data_format: str | None = None) -> Tensor:
     """Warps so that the 4 ``start_points`` (x, y) land on the 4 ``end_points``."""
@@ -95,7 +81,7 @@ def perspective_transform(images: Any, start_points: Any, end_points: Any, inter
                          f"start_points.shape={start.shape}, end_points.shape={end.shape}")
     if len(start.shape) == 2:
         start, end = array.expand_dims(start, 0), array.expand_dims(end, 0)
-    transform = _homography(start, end)
+    transform = image_ops.homography(start, end)
     return back(image_ops.projective_transform(x, transform, spatial_size(x), interpolation, "constant", fill_value))
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from .. import shapes_image  # noqa: F401 - registers these ops' static shapes
 from ...runtime import dtypes
 from ..graph import Tensor
-from . import array, math
+from . import array, linalg, math
 from ._base import out
 from .constants import constant, convert
 
@@ -253,6 +253,19 @@ def affine_transform(images: Any, transform: Any, interpolation: str = "bilinear
                          f"transforms). Received input with shape: transform.shape={t.shape}")
     t = math.cast(array.expand_dims(t, 0) if len(t.shape) == 1 else t, "float32")
     return back(projective_transform(x, t, spatial_size(x), interpolation, fill_mode, fill_value))
+
+
+def homography(start: Tensor, end: Tensor) -> Tensor:
+    """Rows of 8 coefficients mapping ``end`` corners to ``start`` corners (Keras' linear system)."""
+    sx, sy = ([start[:, i, j] for i in range(4)] for j in (0, 1))
+    ex, ey = ([end[:, i, j] for i in range(4)] for j in (0, 1))
+    one, zero = array.ones_like(ex[0]), array.zeros_like(ex[0])
+    rows = []
+    for i in range(4):
+        rows.append(array.stack([ex[i], ey[i], one, zero, zero, zero, -sx[i] * ex[i], -sx[i] * ey[i]], axis=-1))
+        rows.append(array.stack([zero, zero, zero, ex[i], ey[i], one, -sy[i] * ex[i], -sy[i] * ey[i]], axis=-1))
+    target = array.stack([v for i in range(4) for v in (sx[i], sy[i])], axis=-1)
+    return array.reshape(linalg.matrix_solve(array.stack(rows, axis=1), array.expand_dims(target, -1)), [-1, 8])
 
 
 def bucketize(x: Any, boundaries: Sequence[float]) -> Tensor:
