@@ -96,6 +96,7 @@ EXACT = [  # (id, factory over a layers module, input): Keras' result is determi
                                                                data_format="channels_first"), IMG_CF),
     ("gaussian_blur_never", lambda L: L.RandomGaussianBlur((0.0, 0.0)), IMG),
     ("perspective_still", lambda L: L.RandomPerspective(1.0, 0.0), IMG),
+    ("erasing_never", lambda L: L.RandomErasing((0.0, 0.0), fill_value=3.0), IMG),
     ("perspective_never_cf", lambda L: L.RandomPerspective((0.0, 0.0), data_format="channels_first"), IMG_CF),
     ("jitter_point", lambda L: L.RandomColorJitter(brightness_factor=(0.1, 0.1), contrast_factor=(0.0, 0.0),
                                                    saturation_factor=(0.6, 0.6), hue_factor=(0.0, 0.0)), IMG),
@@ -119,6 +120,8 @@ RANDOM = [  # layers whose training output is random: inference is compared with
     ("shear", lambda L: L.RandomShear(0.3, (0.1, 0.2), fill_mode="constant"), IMG),
     ("gaussian_blur", lambda L: L.RandomGaussianBlur(0.5, 5, 0.8), IMG),
     ("perspective", lambda L: L.RandomPerspective(0.7, 0.4, "nearest", 5.0), IMG),
+    ("erasing", lambda L: L.RandomErasing(0.5, (0.1, 0.2), fill_value=(1, 2, 3), seed=2), IMG),
+    ("erasing_noise", lambda L: L.RandomErasing(), IMG),
     ("jitter", lambda L: L.RandomColorJitter(brightness_factor=0.2, hue_factor=0.3, seed=3), IMG),
 ]
 
@@ -254,6 +257,21 @@ def test_perspective_moves_corners_within_the_scale():
     assert out.shape == x.shape and np.isfinite(out).all()
     np.testing.assert_allclose(out[:, 5:15, 5:15], 1.0, atol=1e-5)   # the centre never leaves the image
     assert (out < 0.5).any()                                          # some border is filled
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_erasing_fills_one_rectangle_of_the_drawn_size(data_format):
+    x = RNG.uniform(100, 200, (5, 12, 10, 3)).astype("float32")
+    x_in = x if data_format == "channels_last" else np.transpose(x, (0, 3, 1, 2)).copy()
+    out = run(layers.RandomErasing((1.0, 1.0), (0.25, 0.25), fill_value=7.0, data_format=data_format, seed=6),
+              x_in, training=True)
+    out = out if data_format == "channels_last" else np.transpose(out, (0, 2, 3, 1))
+    for image, original in zip(out, x):
+        filled = np.all(image == 7.0, axis=-1)
+        np.testing.assert_array_equal(image[~filled], original[~filled])
+        rows, cols = np.nonzero(filled.any(axis=1))[0], np.nonzero(filled.any(axis=0))[0]
+        assert filled[rows.min():rows.max() + 1, cols.min():cols.max() + 1].all()   # one rectangle
+        assert len(rows) in (6, 7) and len(cols) in (5, 6)   # sides sqrt(0.25) of 12 and 10, on the pixel grid
 
 
 def test_posterization_keeps_top_bits_in_the_drawn_range():

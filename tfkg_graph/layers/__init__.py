@@ -66,13 +66,13 @@ from .preprocessing_color import (RandomColorDegeneration, RandomColorJitter, Ra
                                   RandomSaturation, RandomSharpness)
 from .preprocessing_image import AutoContrast, CenterCrop, Resizing  # noqa: E402
 from .preprocessing_lookup import Discretization, Hashing, IntegerLookup  # noqa: E402
-from .preprocessing_random import (RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomGrayscale,  # noqa: E402
-                                   RandomInvert, RandomPosterization, Solarization)
+from .preprocessing_random import (RandomBrightness, RandomContrast, RandomCrop, RandomErasing, RandomFlip,  # noqa: E402
+                                   RandomGrayscale, RandomInvert, RandomPosterization, Solarization)
 
 _IMAGE_LAYERS = (Resizing, CenterCrop, AutoContrast, RandomFlip, RandomCrop, RandomBrightness, RandomContrast,
                  Solarization, RandomGrayscale, RandomInvert, RandomPosterization, RandomTranslation, RandomRotation,
                  RandomZoom, Discretization, IntegerLookup, Hashing, RandomColorDegeneration, RandomSaturation,
                  RandomHue, RandomSharpness, RandomShear, RandomGaussianBlur, RandomColorJitter,
-                 RandomPerspective)
+                 RandomPerspective, RandomErasing)
 LAYERS.update({cls.__name__: cls for cls in _IMAGE_LAYERS})
 __all__ += [cls.__name__ for cls in _IMAGE_LAYERS]

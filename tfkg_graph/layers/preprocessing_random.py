@@ -1,5 +1,6 @@
 """Keras 3's random image augmentation layers that change values or pick windows: RandomFlip, RandomCrop,
-RandomBrightness, RandomContrast, Solarization, RandomGrayscale, RandomInvert, RandomPosterization.
+RandomBrightness, RandomContrast, Solarization, RandomGrayscale, RandomInvert, RandomPosterization,
+RandomErasing.
 
 They draw only when training (seeded RandomUniform ops, a fresh draw per run); at inference each returns its
 input as Keras does (some cast to the compute dtype first, as Keras' do). Draws come from TF's kernels, so
@@ -302,3 +303,65 @@ class RandomPosterization(RandomImageLayer):
     def get_config(self):
         config = super().get_config()
         return {**config, "factor": self.factor, "value_range": self.value_range}
+
+
+class RandomErasing(RandomImageLayer):
+    """With probability drawn from ``factor``, fills one random rectangle of each image (sides sqrt(s) of the
+    image's, s drawn from ``scale``) with ``fill_value`` (a number, three channel values, or None: normal noise
+    times value_range[1]), clipped to ``value_range``."""
+
+    def __init__(self, factor: Any = 1.0, scale: Any = (0.02, 0.33), fill_value: Any = None,
+                 value_range: Sequence[float] = (0, 255), seed: int | None = None, data_format: str | None = None,
+                 **kwargs: Any):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = base_factor(factor, (0, 1), "RandomErasing")
+        self.scale = base_factor(scale, (0, 1), "RandomErasing")
+        if fill_value is not None and not isinstance(fill_value, (int, float)) and not (
+                isinstance(fill_value, (tuple, list)) and len(fill_value) == 3):
+            raise ValueError(f"The `fill_value` argument should be a number (or a list of three numbers). "
+                             f"Received: fill_value={fill_value}")
+        self.fill_value, self.value_range = fill_value, value_range
+
+    def _bounds(self, x: Tensor, length: int, ratio: Tensor) -> tuple[Tensor, Tensor]:
+        crop = ratio * float(length)
+        start = uniform(x, [batch_size(x)], 0.0, 1.0, self.seed) * (float(length) - crop)
+        return start, start + crop
+
+    def augment(self, images):
+        x = math.cast(images, self.compute_dtype)
+        h_axis, w_axis = self.spatial_axes(4)
+        height, width = x.shape[h_axis], x.shape[w_axis]
+        if height is None or width is None:
+            raise ValueError(f"{self.name}: needs images of known height and width, got shape {x.shape}")
+        ratios = math.sqrt(uniform(x, [batch_size(x), 2], self.scale[0], self.scale[1], self.seed))
+        x0, x1 = self._bounds(x, width, ratios[:, 0])
+        y0, y1 = self._bounds(x, height, ratios[:, 1])
+        grid = [1, 1, 1, 1]
+        grid_y, grid_x = list(grid), list(grid)
+        grid_y[h_axis], grid_x[w_axis] = height, width
+        ys = constant(np.arange(height, dtype=np.float32).reshape(grid_y), graph=x.graph)
+        xs = constant(np.arange(width, dtype=np.float32).reshape(grid_x), graph=x.graph)
+
+        def per(t):
+            return array.reshape(t, [-1, 1, 1, 1])
+        inside = math.logical_and(math.logical_and(math.greater_equal(xs, per(x0)), math.less(xs, per(x1))),
+                                  math.logical_and(math.greater_equal(ys, per(y0)), math.less(ys, per(y1))))
+        low, high = float(self.value_range[0]), float(self.value_range[1])
+        if self.fill_value is None:
+            fill = math.multiply(self._normal(x), high)
+        else:
+            fill = array.zeros_like(x) + constant(np.asarray(self.fill_value, np.float32), graph=x.graph)
+        erased = math.select(inside, math.clip_by_value(fill, low, high), x)
+        probability = per_image(x, self.factor[0], self.factor[1], self.seed)
+        return math.select(math.less(per_image(x, 0.0, 1.0, self.seed), probability), erased, x)
+
+    def _normal(self, like: Tensor) -> Tensor:
+        graph = like.graph
+        op_seed, seed2 = graph.next_seed()
+        return graph.create_op("RandomStandardNormal", [array.shape(like)],
+                               {"dtype": like.dtype, "seed": op_seed if self.seed is None else int(self.seed),
+                                "seed2": seed2}, name="RandomStandardNormal").outputs[0]
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "scale": self.scale, "fill_value": self.fill_value,
+                "value_range": self.value_range}
