@@ -64,7 +64,7 @@ from .preprocessing_affine import (RandomPerspective, RandomRotation, RandomShea
                                    RandomZoom)
 from .preprocessing_color import (RandomColorDegeneration, RandomColorJitter, RandomGaussianBlur, RandomHue,  # noqa: E402
                                   RandomSaturation, RandomSharpness)
-from .preprocessing_image import AutoContrast, CenterCrop, Resizing  # noqa: E402
+from .preprocessing_image import AutoContrast, CenterCrop, Equalization, Resizing  # noqa: E402
 from .preprocessing_lookup import Discretization, Hashing, IntegerLookup  # noqa: E402
 from .preprocessing_random import (RandomBrightness, RandomContrast, RandomCrop, RandomErasing, RandomFlip,  # noqa: E402
                                    RandomGrayscale, RandomInvert, RandomPosterization, Solarization)
@@ -73,6 +73,6 @@ _IMAGE_LAYERS = (Resizing, CenterCrop, AutoContrast, RandomFlip, RandomCrop, Ran
                  Solarization, RandomGrayscale, RandomInvert, RandomPosterization, RandomTranslation, RandomRotation,
                  RandomZoom, Discretization, IntegerLookup, Hashing, RandomColorDegeneration, RandomSaturation,
                  RandomHue, RandomSharpness, RandomShear, RandomGaussianBlur, RandomColorJitter,
-                 RandomPerspective, RandomErasing)
+                 RandomPerspective, RandomErasing, Equalization)
 LAYERS.update({cls.__name__: cls for cls in _IMAGE_LAYERS})
 __all__ += [cls.__name__ for cls in _IMAGE_LAYERS]

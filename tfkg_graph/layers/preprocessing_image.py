@@ -1,12 +1,13 @@
-"""Keras 3's deterministic image preprocessing layers (Resizing, CenterCrop, AutoContrast) and the base
+"""Keras 3's deterministic image preprocessing layers (Resizing, CenterCrop, AutoContrast, Equalization) and the base
 class the random ones share: images are 3-D (one image) or 4-D (a batch) in either layout, in the graph."""
 from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
 
 from ..graph import Tensor
-from ..graph.ops import array, math
+from ..graph.ops import array, math, numpy_ops
 from ..graph.ops.constants import convert
 from ..graph.ops import image
 from .base import Layer
@@ -152,3 +153,46 @@ class AutoContrast(ImagePreprocessingLayer):
 
     def get_config(self):
         return {**super().get_config(), "value_range": self.value_range}
+
+
+class Equalization(ImagePreprocessingLayer):
+    """Histogram equalization of each channel when training (one histogram per channel over the whole batch,
+    ``bins`` bins on the 0..255 scale, Keras' lookup table); at inference the images pass through."""
+
+    def __init__(self, value_range: Sequence[float] = (0, 255), bins: int = 256, data_format: str | None = None,
+                 **kwargs: Any):
+        super().__init__(data_format=data_format, **kwargs)
+        self.bins = int(bins)
+        self.value_range = check_value_range(value_range)
+
+    def _equalize(self, channel: Tensor) -> Tensor:
+        lo, hi = (float(v) for v in self.value_range)
+        scale = 255.0 / (hi - lo)
+        channel = channel * scale - lo * scale  # Keras rescales to 0..255 (also when the range is already that)
+        bins = self.bins
+        index = math.clip_by_value(math.cast(channel * float(bins - 1) / 255.0, "int32"), 0, bins - 1)
+        flat = array.reshape(index, [-1])
+        hist = array.unsorted_segment_sum(array.ones_like(flat), flat, bins)
+        cdf = math.cast(numpy_ops.cumsum(hist), "float64")
+        cdf_min = math.reduce_min(math.select(math.greater(cdf, 0.0), cdf, array.fill([bins], convert(np.inf, "float64", cdf.graph))))
+        denominator = cdf[-1] - cdf_min
+        denominator = math.select(math.equal(denominator, 0.0), array.ones_like(denominator), denominator)
+        table = math.cast(math.clip_by_value(math.round((cdf - cdf_min) * 255.0 / denominator), 0.0, 255.0), "float32")
+        lookup = math.cast(math.clip_by_value(channel / 255.0 * float(bins - 1), 0.0, float(bins - 1)), "int32")
+        equalized = array.gather(table, lookup)
+        used_bins = math.reduce_sum(math.cast(math.greater(hist, 0), "int32"))
+        out = math.select(math.less_equal(used_bins, 1), channel, equalized)
+        return out / scale + lo
+
+    def transform(self, images, training):
+        if not training:
+            return images
+        x = math.cast(images, self.compute_dtype)
+        axis = -1 if self.data_format == "channels_last" else 1
+        channels = x.shape[axis]
+        if channels is None:
+            raise ValueError(f"{self.name}: needs a known number of channels, got images of shape {x.shape}")
+        return array.stack([self._equalize(c) for c in array.unstack(x, channels, axis=axis)], axis=axis)
+
+    def get_config(self):
+        return {**super().get_config(), "bins": self.bins, "value_range": self.value_range}
