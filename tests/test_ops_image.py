@@ -237,6 +237,38 @@ def test_keras_reflect_and_mirror_differ_from_their_documentation():
     assert not np.array_equal(theirs, ours), "Keras now follows its docs: drop the entry in docs/differences.md"
 
 
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_elastic_transform_without_displacement_is_keras_identity(data_format):
+    x = IMG if data_format == "channels_last" else IMG_CF
+    theirs = keras.ops.convert_to_numpy(keras.ops.image.elastic_transform(x, alpha=0.0, sigma=2.0,
+                                                                          data_format=data_format))
+    ours = _run_image_op(lambda t: ops.image.elastic_transform(t, alpha=0.0, sigma=2.0, data_format=data_format), x)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-5)
+
+
+def _ramps(size=32):
+    """Two channels holding each pixel's column and row: a warp's displacement is the output minus them."""
+    rows, cols = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
+    return np.stack([cols, rows], -1)[None].astype("float32")
+
+
+def test_elastic_transform_draws_independent_x_and_y_fields_unlike_keras():
+    """docs/differences.md: Keras' TF backend draws the x and y displacement fields with the same seed, so
+    every pixel moves along the diagonal; ours draws two fields (random displacement fields, as documented)."""
+    x = _ramps()
+    interior = (slice(None), slice(8, 24), slice(8, 24))
+
+    def displacements(out):
+        return out[..., 0][interior] - x[..., 0][interior], out[..., 1][interior] - x[..., 1][interior]
+    ours_dx, ours_dy = displacements(_run_image_op(lambda t: ops.image.elastic_transform(t, 1.0, 2.0, seed=3), x))
+    assert np.abs(ours_dx).max() > 1e-3 and np.abs(ours_dy).max() > 1e-3   # both fields move pixels
+    assert np.abs(ours_dx - ours_dy).max() > 1e-3                          # independently
+    theirs_dx, theirs_dy = displacements(keras.ops.convert_to_numpy(
+        keras.ops.image.elastic_transform(x, 1.0, 2.0, seed=3)))
+    assert np.abs(theirs_dx).max() > 1e-3
+    assert np.allclose(theirs_dx, theirs_dy, atol=1e-4), "Keras now draws two fields: drop the differences entry"
+
+
 def test_hsv_to_rgb_gradient_matches_finite_differences():
     """TF registers HSVToRGB as not differentiable, so the tape has no answer; ours is checked numerically."""
     hsv = RNG.uniform(0.05, 0.95, (1, 3, 4, 3))

@@ -322,3 +322,38 @@ def scale_and_translate(images: Any, output_shape: Sequence[int], scale: Any, tr
                                  math.cast(math.reduce_max(x), "float32"))
         out = math.cast(out, x.dtype)
     return out
+
+
+def elastic_transform(images: Any, alpha: float = 20.0, sigma: float = 5.0, interpolation: str = "bilinear",
+                      fill_mode: str = "reflect", fill_value: float = 0.0, seed: Any = None,
+                      data_format: str | None = None) -> Tensor:
+    """Each pixel sampled at its position plus ``alpha`` times a smoothed normal displacement field (Gaussian
+    blur of ``sigma``, kernel 6*int(sigma)+1), one field for x and an independent one for y; a fresh draw per
+    run. Needs known image sizes (Keras' TF backend loops over the batch in Python too)."""
+    if interpolation not in ("nearest", "bilinear"):
+        raise ValueError(f"Invalid value for argument `interpolation`. Expected of one ('nearest', 'bilinear'). "
+                         f"Received: interpolation={interpolation}")
+    if fill_mode not in ("constant", "nearest", "wrap", "reflect"):
+        raise ValueError("Invalid value for argument `fill_mode`. Expected of one ('constant', 'nearest', 'wrap', "
+                         f"'reflect'). Received: fill_mode={fill_mode}")
+    x, back = _batched_nhwc(images, data_format)
+    if None in x.shape:
+        raise ValueError(f"elastic_transform needs images of known shape here, got {x.shape}")
+    n, height, width, channels = x.shape
+    dtype = x.dtype if dtypes.is_floating(x.dtype) else dtypes.FLOAT
+    size = 6 * int(sigma) | 1
+    graph = x.graph
+
+    def field() -> Tensor:
+        op_seed, seed2 = graph.next_seed()
+        fixed = getattr(seed, "seed", seed)
+        draw = graph.create_op("RandomStandardNormal", [constant(np.array([n, height, width, 1], np.int32), graph=graph)],
+                               {"dtype": dtype, "seed": op_seed if fixed is None else int(fixed), "seed2": seed2},
+                               name="RandomStandardNormal").outputs[0]
+        smooth = gaussian_blur(draw * float(sigma), (size, size), (sigma, sigma), "channels_last")
+        return array.broadcast_to(smooth, [n, height, width, channels])
+    dx, dy = field(), field()
+    grids = np.meshgrid(np.arange(n), np.arange(height), np.arange(width), np.arange(channels), indexing="ij")
+    b, y, xs, c = (constant(g.astype(dtypes.to_numpy(dtype)), graph=graph) for g in grids)
+    coords = array.stack([b, y + float(alpha) * dy, xs + float(alpha) * dx, c])
+    return back(map_coordinates(x, coords, ("nearest", "bilinear").index(interpolation), fill_mode, fill_value))

@@ -15,12 +15,12 @@ from ..graph.ops import array
 from ..graph.ops import image as image_ops
 from ..graph.ops.constants import convert
 from ..graph.ops.image import check_images, spatial_size, to_nhwc
-from ._image_filters import (extract_patches, extract_patches_3d, gaussian_blur, map_coordinates, scale_and_translate,
-                             sobel_edges, ssim)
+from ._image_filters import (elastic_transform, extract_patches, extract_patches_3d, gaussian_blur, map_coordinates,
+                             scale_and_translate, sobel_edges, ssim)
 
 __all__ = ["rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb", "resize", "affine_transform", "perspective_transform",
            "extract_patches", "extract_patches_3d", "pad_images", "crop_images", "gaussian_blur", "sobel_edges",
-           "ssim", "map_coordinates", "scale_and_translate"]
+           "ssim", "map_coordinates", "scale_and_translate", "elastic_transform"]
 
 
 def standardize_format(data_format: str | None) -> str:
