@@ -97,6 +97,8 @@ EXACT = [  # (id, factory over a layers module, input): Keras' result is determi
     ("gaussian_blur_never", lambda L: L.RandomGaussianBlur((0.0, 0.0)), IMG),
     ("perspective_still", lambda L: L.RandomPerspective(1.0, 0.0), IMG),
     ("erasing_never", lambda L: L.RandomErasing((0.0, 0.0), fill_value=3.0), IMG),
+    ("elastic_no_scale", lambda L: L.RandomElasticTransform(1.0, 0.0), IMG),
+    ("elastic_never_cf", lambda L: L.RandomElasticTransform((0.0, 0.0), data_format="channels_first"), IMG_CF),
     ("equalization", lambda L: L.Equalization(), np.round(IMG * 0.5 + 40)),
     ("equalization_bins_cf", lambda L: L.Equalization(bins=64, data_format="channels_first"), np.round(IMG_CF)),
     ("equalization_unit_range", lambda L: L.Equalization((0, 1)), SMALL),
@@ -126,6 +128,7 @@ RANDOM = [  # layers whose training output is random: inference is compared with
     ("perspective", lambda L: L.RandomPerspective(0.7, 0.4, "nearest", 5.0), IMG),
     ("erasing", lambda L: L.RandomErasing(0.5, (0.1, 0.2), fill_value=(1, 2, 3), seed=2), IMG),
     ("erasing_noise", lambda L: L.RandomErasing(), IMG),
+    ("elastic", lambda L: L.RandomElasticTransform(0.8, 0.5, "nearest", "constant", 2.0, seed=4), IMG),
     ("jitter", lambda L: L.RandomColorJitter(brightness_factor=0.2, hue_factor=0.3, seed=3), IMG),
 ]
 
@@ -276,6 +279,18 @@ def test_erasing_fills_one_rectangle_of_the_drawn_size(data_format):
         rows, cols = np.nonzero(filled.any(axis=1))[0], np.nonzero(filled.any(axis=0))[0]
         assert filled[rows.min():rows.max() + 1, cols.min():cols.max() + 1].all()   # one rectangle
         assert len(rows) in (6, 7) and len(cols) in (5, 6)   # sides sqrt(0.25) of 12 and 10, on the pixel grid
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_elastic_transform_layer_warps_smoothly_within_range(data_format):
+    """A smooth warp of a linear ramp stays close to the ramp: displacements are bounded by the drawn alpha."""
+    ramp = np.broadcast_to(np.arange(24, dtype="float32")[None, :, None, None] * 10, (3, 24, 24, 2)).copy()
+    x = ramp if data_format == "channels_last" else np.transpose(ramp, (0, 3, 1, 2)).copy()
+    out = run(layers.RandomElasticTransform((1.0, 1.0), (0.5, 0.5), data_format=data_format, seed=8), x,
+              training=True)
+    assert out.shape == x.shape and (out >= 0).all() and (out <= 255).all()
+    assert not np.allclose(out, x)                                   # it moved pixels
+    assert np.abs(out - x).max() <= 10 * (0.1 * 0.5 * 24 * 4)       # rows move by a few alphas at most
 
 
 def test_posterization_keeps_top_bits_in_the_drawn_range():

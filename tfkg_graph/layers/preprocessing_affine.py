@@ -1,17 +1,17 @@
 """Keras 3's random geometric augmentation layers: RandomTranslation, RandomRotation, RandomZoom, RandomShear,
-RandomPerspective. Each draws
+RandomPerspective, RandomElasticTransform. Each draws
 a per-image affine map when training and warps with ``ops.image.affine_transform`` (TF's projective
 transform kernel); at inference the images pass through, cast to the compute dtype, as in Keras."""
 from __future__ import annotations
 
 import math as pymath
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..graph import Tensor
 from ..graph.ops import array, math
-from ..graph.ops import image
+from ..graph.ops import image, image_sampling
 from .preprocessing_random import RandomImageLayer, base_factor, batch_size, uniform
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
@@ -211,3 +211,49 @@ class RandomPerspective(RandomImageLayer):
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "scale": self.scale,
                 "interpolation": self.interpolation, "fill_value": self.fill_value}
+
+
+class RandomElasticTransform(RandomImageLayer):
+    """With probability drawn from ``factor``, warps each image elastically: a distortion d drawn per batch
+    from ``scale`` gives alpha = 0.1 d max(height, width) and sigma = 0.05 d min(height, width) for
+    ``ops.image.elastic_transform`` (independent x and y fields, docs/differences.md); clipped to
+    ``value_range``."""
+
+    _FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
+
+    def __init__(self, factor: Any = 1.0, scale: Any = 1.0, interpolation: str = "bilinear", fill_mode: str = "reflect",
+                 fill_value: float = 0.0, value_range: Sequence[float] = (0, 255), seed: int | None = None,
+                 data_format: str | None = None, **kwargs: Any):
+        if interpolation not in _INTERPOLATIONS:
+            raise NotImplementedError(f"Unknown `interpolation` {interpolation}. Expected of one {_INTERPOLATIONS}.")
+        if fill_mode not in self._FILL_MODES:
+            raise NotImplementedError(f"Unknown `fill_mode` {fill_mode}. Expected of one {self._FILL_MODES}.")
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = base_factor(factor, (0, 1), "RandomElasticTransform")
+        self.scale = base_factor(scale, (0, 1), "RandomElasticTransform")
+        self.interpolation, self.fill_mode, self.fill_value, self.value_range = (interpolation, fill_mode, fill_value,
+                                                                                 value_range)
+
+    def augment(self, images):
+        x = math.cast(images, self.compute_dtype)
+        if self.scale[1] == 0 or self.factor[1] == 0:
+            return x
+        h_axis, w_axis = self.spatial_axes(4)
+        height, width = x.shape[h_axis], x.shape[w_axis]
+        if height is None or width is None:
+            raise ValueError(f"{self.name}: needs images of known height and width, got shape {x.shape}")
+        n = batch_size(x)
+        probability = uniform(x, [n, 1, 1, 1], self.factor[0], self.factor[1], self.seed)
+        apply = math.less(uniform(x, [n, 1, 1, 1], 0.0, 1.0, self.seed), probability)
+        distortion = uniform(x, [], self.scale[0], self.scale[1], self.seed)
+        alpha, sigma = distortion * (0.1 * max(height, width)), distortion * (0.05 * min(height, width))
+        nhwc, back = image.to_nhwc(x, self.data_format)
+        warped = back(image_sampling.elastic_displace(nhwc, alpha, sigma, self.interpolation, self.fill_mode,
+                                                      self.fill_value, self.seed))
+        return math.clip_by_value(math.select(apply, warped, x), float(self.value_range[0]),
+                                  float(self.value_range[1]))
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "scale": self.scale,
+                "interpolation": self.interpolation, "fill_mode": self.fill_mode, "fill_value": self.fill_value,
+                "value_range": self.value_range}
