@@ -98,6 +98,13 @@ EXACT = [  # (id, factory over a layers module, input): Keras' result is determi
     ("perspective_still", lambda L: L.RandomPerspective(1.0, 0.0), IMG),
     ("erasing_never", lambda L: L.RandomErasing((0.0, 0.0), fill_value=3.0), IMG),
     ("elastic_no_scale", lambda L: L.RandomElasticTransform(1.0, 0.0), IMG),
+    ("clahe", lambda L: L.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(2, 2)), IMG),
+    ("clahe_padded_no_clip", lambda L: L.ContrastLimitedAdaptiveHistogramEqualization(clip_limit=0.0,
+                                                                                        tile_grid_size=(3, 4)), IMG),
+    ("clahe_unit_cf", lambda L: L.ContrastLimitedAdaptiveHistogramEqualization(
+        (0, 1), 2.0, (3, 2), data_format="channels_first"), np.transpose(SMALL, (0, 3, 1, 2)).copy()),
+    ("clahe_uint8_single", lambda L: L.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(2, 3)),
+     IMG[0].astype("uint8")),
     ("elastic_never_cf", lambda L: L.RandomElasticTransform((0.0, 0.0), data_format="channels_first"), IMG_CF),
     ("equalization", lambda L: L.Equalization(), np.round(IMG * 0.5 + 40)),
     ("equalization_bins_cf", lambda L: L.Equalization(bins=64, data_format="channels_first"), np.round(IMG_CF)),

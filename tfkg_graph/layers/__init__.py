@@ -62,6 +62,7 @@ __all__ += ["CategoryEncoding"]
 # ---- issue 19 (layers-image branch): image preprocessing and numeric lookup layers ----------------
 from .preprocessing_affine import (RandomElasticTransform, RandomPerspective, RandomRotation, RandomShear,  # noqa: E402
                                    RandomTranslation, RandomZoom)
+from .preprocessing_clahe import ContrastLimitedAdaptiveHistogramEqualization  # noqa: E402
 from .preprocessing_color import (RandomColorDegeneration, RandomColorJitter, RandomGaussianBlur, RandomHue,  # noqa: E402
                                   RandomSaturation, RandomSharpness)
 from .preprocessing_image import AutoContrast, CenterCrop, Equalization, Resizing  # noqa: E402
@@ -73,6 +74,7 @@ _IMAGE_LAYERS = (Resizing, CenterCrop, AutoContrast, RandomFlip, RandomCrop, Ran
                  Solarization, RandomGrayscale, RandomInvert, RandomPosterization, RandomTranslation, RandomRotation,
                  RandomZoom, Discretization, IntegerLookup, Hashing, RandomColorDegeneration, RandomSaturation,
                  RandomHue, RandomSharpness, RandomShear, RandomGaussianBlur, RandomColorJitter,
-                 RandomPerspective, RandomErasing, Equalization, RandomElasticTransform)
+                 RandomPerspective, RandomErasing, Equalization, RandomElasticTransform,
+                 ContrastLimitedAdaptiveHistogramEqualization)
 LAYERS.update({cls.__name__: cls for cls in _IMAGE_LAYERS})
 __all__ += [cls.__name__ for cls in _IMAGE_LAYERS]
