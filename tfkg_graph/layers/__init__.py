@@ -79,3 +79,23 @@ LAYERS.update({cls.__name__: cls for cls in CONV_POOL_LAYERS})
 CONV_POOL_ALIASES = ["Convolution1DTranspose", "Convolution3D", "Convolution3DTranspose", "SeparableConvolution1D",
                      "SeparableConvolution2D", "MaxPool3D", "AvgPool3D", "GlobalMaxPool3D", "GlobalAvgPool3D"]
 __all__ += [cls.__name__ for cls in CONV_POOL_LAYERS] + CONV_POOL_ALIASES
+
+# ---- issue 19 (layers-image branch): image preprocessing and numeric lookup layers ----------------
+from .preprocessing_affine import (RandomElasticTransform, RandomPerspective, RandomRotation, RandomShear,  # noqa: E402
+                                   RandomTranslation, RandomZoom)
+from .preprocessing_clahe import ContrastLimitedAdaptiveHistogramEqualization  # noqa: E402
+from .preprocessing_color import (RandomColorDegeneration, RandomColorJitter, RandomGaussianBlur, RandomHue,  # noqa: E402
+                                  RandomSaturation, RandomSharpness)
+from .preprocessing_image import AutoContrast, CenterCrop, Equalization, Resizing  # noqa: E402
+from .preprocessing_lookup import Discretization, Hashing, IntegerLookup  # noqa: E402
+from .preprocessing_random import (RandomBrightness, RandomContrast, RandomCrop, RandomErasing, RandomFlip,  # noqa: E402
+                                   RandomGrayscale, RandomInvert, RandomPosterization, Solarization)
+
+_IMAGE_LAYERS = (Resizing, CenterCrop, AutoContrast, RandomFlip, RandomCrop, RandomBrightness, RandomContrast,
+                 Solarization, RandomGrayscale, RandomInvert, RandomPosterization, RandomTranslation, RandomRotation,
+                 RandomZoom, Discretization, IntegerLookup, Hashing, RandomColorDegeneration, RandomSaturation,
+                 RandomHue, RandomSharpness, RandomShear, RandomGaussianBlur, RandomColorJitter,
+                 RandomPerspective, RandomErasing, Equalization, RandomElasticTransform,
+                 ContrastLimitedAdaptiveHistogramEqualization)
+LAYERS.update({cls.__name__: cls for cls in _IMAGE_LAYERS})
+__all__ += [cls.__name__ for cls in _IMAGE_LAYERS]

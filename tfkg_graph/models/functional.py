@@ -127,7 +127,10 @@ class Functional(Layer):
             args, kwargs = map_structure(lambda v: values[id(v)] if isinstance(v, KerasTensor) else v,
                                          (node.args, node.kwargs))
             kwargs = dict(kwargs)
-            node_training = kwargs.pop("training", training)
+            # the model's `training` wins over one recorded with the node, as Keras' functional operation_fn
+            # does (Keras records training=True for its preprocessing layers, whose call defaults to it)
+            node_training = training if training is not None else kwargs.get("training")
+            kwargs.pop("training", None)
             outputs = flatten(node.layer.call_in_graph(args, kwargs, training=node_training))
             if on_node is not None:
                 on_node(node, args, kwargs, outputs)

@@ -5,6 +5,7 @@
 level, as in Keras.
 """
 from . import linalg, nn
+from . import image  # noqa: F401 - keras.ops.image (only as ops.image, as in Keras)
 from . import numpy as _numpy_module
 from .core import *  # noqa: F401,F403
 from .core import __all__ as _core_names

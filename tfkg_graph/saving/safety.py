@@ -53,7 +53,11 @@ _LINALG_BITS = """BitwiseAnd BitwiseOr BitwiseXor Bitcast Cholesky CTCBeamSearch
 DenseBincount Invert LeftShift LogMatrixDeterminant LowerBound Lu MatrixDeterminant MatrixInverse MatrixSolve
 MatrixTriangularSolve Multinomial RandomGamma RandomShuffle RightShift SelfAdjointEigV2 Svd TensorScatterAdd
 TensorScatterMax TensorScatterMin UnsortedSegmentProd UpperBound"""
-SAFE_OPS: frozenset[str] = frozenset(" ".join([_MATH, _NN, _ARRAY, _STRINGS, _STATE, _CONTROL, _LINALG_BITS]).split())
+# ops.image and the image/lookup preprocessing layers (pure compute kernels and their backprop kernels)
+_IMAGE = """ResizeBicubic ResizeBicubicGrad ResizeArea ScaleAndTranslate ScaleAndTranslateGrad
+ImageProjectiveTransformV3 StringToHashBucketStrong"""
+SAFE_OPS: frozenset[str] = frozenset(" ".join([_MATH, _NN, _ARRAY, _STRINGS, _STATE, _CONTROL, _LINALG_BITS,
+                                               _IMAGE]).split())
 
 
 class UnsafeGraphError(ValueError):
