@@ -14,6 +14,7 @@ from .core import (EPSILON, REDUCTIONS, BinaryCrossentropy, CategoricalCrossentr
                    apply_mask, binary_crossentropy, categorical_crossentropy, huber, mean_absolute_error,
                    mean_squared_error, reduce_weighted_values, sparse_categorical_crossentropy,
                    squeeze_or_expand_to_same_rank)
+from .sequence import CTC, ctc
 from .regression import (CosineSimilarity, KLDivergence, LogCosh, MeanAbsolutePercentageError,
                          MeanSquaredLogarithmicError, Poisson, cosine_similarity, kl_divergence, log_cosh,
                          mean_absolute_percentage_error, mean_squared_logarithmic_error, poisson)
@@ -22,7 +23,7 @@ LOSSES: dict[str, type] = {cls.__name__: cls for cls in (
     MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCosh, Poisson,
     KLDivergence, CosineSimilarity, Hinge, SquaredHinge, CategoricalHinge, BinaryFocalCrossentropy,
-    CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, Dice, Tversky, Circle)}
+    CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, Dice, Tversky, Circle, CTC)}
 FUNCTIONS: dict[str, type] = {
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError, "MSE": MeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
@@ -36,7 +37,7 @@ FUNCTIONS: dict[str, type] = {
     "KLD": KLDivergence, "cosine_similarity": CosineSimilarity, "hinge": Hinge, "squared_hinge": SquaredHinge,
     "categorical_hinge": CategoricalHinge, "binary_focal_crossentropy": BinaryFocalCrossentropy,
     "categorical_focal_crossentropy": CategoricalFocalCrossentropy, "dice": Dice, "tversky": Tversky,
-    "circle": Circle}
+    "circle": Circle, "ctc": CTC}
 
 
 def serialize(loss: Loss) -> dict[str, Any]:

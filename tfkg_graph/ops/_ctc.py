@@ -4,66 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 
 from ..graph import Tensor
-from ..graph.ops import array, ctc, math, math_more, numpy_ops
-from ..graph.ops.constants import constant, convert
+from ..graph.ops import array, ctc, math, math_more
+from ..graph.ops.constants import convert
 from ..runtime import dtypes
 
 __all__ = ["ctc_loss", "ctc_decode"]
 
-
-def _blank_index(logits: Tensor, blank: int) -> int | Tensor:
-    """``blank`` as a non-negative class index (a tensor when the number of classes is unknown)."""
-    classes = logits.shape[-1] if logits.shape is not None else None
-    if classes is not None:
-        return blank % classes
-    return math.floor_mod(constant(np.int32(blank), graph=logits.graph), array.shape(logits)[-1])
-
-
-def _blank_last(logits: Tensor, blank: int) -> Tensor:
-    """Classes reordered so ``blank`` is last (the others keep their order)."""
-    index = _blank_index(logits, blank)
-    if isinstance(index, int):
-        classes = logits.shape[-1]
-        if index == classes - 1:
-            return logits
-        order = constant(np.asarray([c for c in range(classes) if c != index] + [index], np.int32),
-                         graph=logits.graph)
-    else:
-        classes = array.shape(logits)[-1]
-        order = array.concat([array.range_(0, index), array.range_(index + 1, classes),
-                              array.reshape(index, [1])], 0)
-    return array.gather(logits, order, axis=2)
-
-
-def ctc_loss(target: Any, output: Any, target_length: Any, output_length: Any, mask_index: int = 0) -> Tensor:
-    """Per-sequence CTC negative log-likelihood of dense ``target`` labels ``(B, S)`` (first
-    ``target_length`` entries used) under ``output`` logits ``(B, T, C)``, blank class ``mask_index``."""
-    output = convert(output)
-    result_dtype = dtypes.DOUBLE if output.dtype == dtypes.DOUBLE else dtypes.FLOAT
-    logits = math.cast(output, "float32")
-    target = math.cast(convert(target, graph=logits.graph), "int32")
-    lengths = math.cast(convert(target_length, graph=logits.graph), "int32")
-    steps = math.cast(convert(output_length, graph=logits.graph), "int32")
-    width = array.shape(target)[1]
-    valid = math.less(array.expand_dims(array.range_(0, width), 0), array.expand_dims(lengths, 1))
-    indices = numpy_ops.where_indices(valid)
-    values = math_more.gather_nd(target, indices)
-    blank = _blank_index(logits, mask_index)
-    # the kernel indexes the logits with the labels: refuse labels outside [0, classes) or equal to the blank
-    classes = logits.shape[-1] if logits.shape is not None and logits.shape[-1] is not None \
-        else array.shape(logits)[-1]
-    valid = math.logical_and(math.logical_and(math.greater_equal(values, 0), math.less(values, classes)),
-                             math.not_equal(values, blank))
-    check = math_more.assert_all(valid, "ctc_loss: every label must be in [0, num_classes) and differ from "
-                                        f"mask_index={mask_index}")
-    with logits.graph.control_dependencies([check]):
-        values = values - math.cast(math.greater(values, blank), "int32")
-    time_major = array.transpose(_blank_last(logits, mask_index), [1, 0, 2])
-    loss, _ = ctc.ctc_loss(time_major, indices, values, steps)
-    return math.cast(loss, result_dtype)
+ctc_loss = ctc.dense_ctc_loss
+_blank_index, _blank_last = ctc.blank_index, ctc.blank_last
 
 
 def ctc_decode(inputs: Any, sequence_lengths: Any, strategy: str = "greedy", beam_width: int = 100,
