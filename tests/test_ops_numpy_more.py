@@ -314,8 +314,52 @@ def test_eye_above_the_diagonal_is_n_by_m_as_numpy_not_as_keras(keras):
         "Keras now gives eye(3, 5, k=1) numpy's shape: drop the entry in docs/differences.md"
 
 
+VECTORIZE_CASES = [
+    ("elementwise", lambda np_: (lambda a, b: np_.maximum(a, b) * 2.0), {}, (F, G)),
+    ("broadcast_row", lambda np_: (lambda a, b: a - b), {}, (F, V)),
+    ("row_dot", lambda np_: (lambda a, b: np_.sum(a * b)), dict(signature="(n),(n)->()"), (F, G)),
+    ("row_stats", lambda np_: (lambda a: (np_.max(a), np_.cumsum(a))), dict(signature="(n)->(),(n)"), (T3,)),
+    ("matvec", lambda np_: (lambda m, v: np_.matmul(m, v)), dict(signature="(m,n),(n)->(m)"), (T4[0], T4[1, 0, 0])),
+]
+
+
+@pytest.mark.parametrize("case", VECTORIZE_CASES, ids=[c[0] for c in VECTORIZE_CASES])
+def test_vectorize_maps_a_function_as_numpy_where_keras_raises(keras, case):
+    """Keras on TF rejects every call (its vmap takes only in_axes=0, it passes a tuple): numpy's
+    vectorize is the oracle (docs/differences.md)."""
+    _, make, kw, args = case
+    expected = np.vectorize(make(np), **kw)(*args)
+    ours, tensors = run_ours(lambda *a: onp.vectorize(make(onp), **kw)(*a), args, unknown_dims=False)
+    expected = list(expected) if isinstance(expected, tuple) else expected
+    for o, e in zip(ours if isinstance(ours, list) else [ours], expected if isinstance(expected, list) else [expected]):
+        assert np.shape(o) == np.shape(e)
+        np.testing.assert_allclose(o, e, rtol=2e-6, atol=2e-6)
+    with pytest.raises(ValueError, match="Not supported"):
+        keras.ops.numpy.vectorize(make(keras.ops.numpy), **kw)(*args)
+
+
+def test_vectorize_gradient_matches_gradient_tape_over_vectorized_map(tf):
+    a, b = _d(F), _d(G)
+    ta, tb = tf.constant(a), tf.constant(b)
+    with tf.GradientTape() as tape:
+        tape.watch([ta, tb])
+        rows = tf.vectorized_map(lambda r: tf.reduce_sum(tf.sin(r[0]) * r[1]), (ta, tb))
+        loss = tf.reduce_sum(rows * tf.constant(W, tf.float64))
+    theirs = tape.gradient(loss, [ta, tb])
+    g = Graph()
+    with g.as_default():
+        pa, pb = placeholder("float64", a.shape), placeholder("float64", b.shape)
+        mine = onp.vectorize(lambda x, y: onp.sum(onp.sin(x) * y), signature="(n),(n)->()")(pa, pb)
+        grads = gradients(math.reduce_sum(mine * W.astype("float64")), [pa, pb])
+    with Session(g) as sess:
+        got = sess.run([t.name for t in grads], {pa.name: a, pb.name: b})
+    for o, t in zip(got, theirs):
+        np.testing.assert_allclose(o, np.asarray(t), rtol=1e-9, atol=1e-9)
+
+
 def test_every_added_name_is_also_at_ops_top_level():
-    for module in ("_np_create", "_np_shape", "_np_linalg_like", "_np_stats", "_np_misc", "_np_core_like"):
+    for module in ("_np_create", "_np_shape", "_np_linalg_like", "_np_stats", "_np_misc", "_np_core_like",
+                   "_np_einsum", "_np_sets", "_np_vectorize"):
         for name in __import__(f"tfkg_graph.ops.{module}", fromlist=["__all__"]).__all__:
             assert getattr(ops, name) is getattr(onp, name) or name in ops.core.__all__, name
 

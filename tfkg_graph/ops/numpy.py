@@ -22,8 +22,11 @@ from ._np_sets import __all__ as _sets_names
 from ._np_shape import *  # noqa: F401,F403
 from ._np_shape import __all__ as _shape_names
 from ._np_stats import *  # noqa: F401,F403
+from ._np_vectorize import *  # noqa: F401,F403
+from ._np_vectorize import __all__ as _vectorize_names
 from ._np_stats import __all__ as _stats_names
 
 __all__ = sorted(set(_math_names) | set(_logic_names) | set(_reduce_names) | set(_create_names) | set(_shape_names)
                  | set(_linalg_like_names) | set(_stats_names) | set(_misc_names)
-                 | set(_core_like_names) | set(_einsum_names) | set(_sets_names))
+                 | set(_core_like_names) | set(_einsum_names) | set(_sets_names)
+                 | set(_vectorize_names))
