@@ -190,7 +190,12 @@ CASES: list[tuple[str, tuple, dict]] = (
     + [("unique", (x,), kw) for x in (I, np.round(F * 2).astype("float32"))
        for kw in ({}, dict(return_index=True, return_inverse=True, return_counts=True),
                   dict(sorted=False, return_index=True, return_inverse=True, return_counts=True),
-                  dict(size=15, fill_value=-1, return_counts=True), dict(size=3, return_index=True))])
+                  dict(size=15, fill_value=-1, return_counts=True), dict(size=3, return_index=True))]
+    + [("unique", (x,), kw) for x in (np.array([[1, 2, 1, 2], [0, 3, 0, 3], [1, 2, 1, 2]], "int32"),
+                                       np.round(T3).astype("float32"))
+       for kw in (dict(axis=0), dict(axis=-1, return_index=True, return_inverse=True, return_counts=True),
+                  dict(axis=1, sorted=False, return_index=True, return_inverse=True, return_counts=True),
+                  dict(axis=0, size=4, fill_value=9, return_counts=True))])
 
 
 def _ids(case):
@@ -214,15 +219,20 @@ def _compare(name, ours, theirs, tensors, unknown_dims):
         np.testing.assert_allclose(o, t, rtol=2e-6, atol=2e-6, equal_nan=True, err_msg=name)
 
 
-STATIC_ONLY = {"cross"}  # needs the vector length (2 or 3) when the graph is built
+def _static_only(name: str, kw: dict) -> str | None:
+    """The error expected when a case needs static dims: cross the vector length (2 or 3), unique along
+    an axis the size of each slice."""
+    if name == "cross":
+        return "static length"
+    return "other dims static" if name == "unique" and kw.get("axis") is not None else None
 
 
 @pytest.mark.parametrize("unknown_dims", [False, True], ids=["static", "unknown_dims"])
 @pytest.mark.parametrize("case", CASES, ids=[_ids(c) for c in CASES])
 def test_name_matches_keras_values_dtype_and_shape(keras, case, unknown_dims):
     name, args, kw = case
-    if unknown_dims and name in STATIC_ONLY:
-        with pytest.raises(ValueError, match="static length"):
+    if unknown_dims and _static_only(name, kw):
+        with pytest.raises(ValueError, match=_static_only(name, kw)):
             run_ours(lambda *a: getattr(onp, name)(*a, **kw), args, unknown_dims)
         return
     theirs = getattr(keras.ops.numpy, name)(*args, **kw)
