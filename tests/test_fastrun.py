@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -98,3 +99,45 @@ print(step(np.ones((2, 2), np.float32))[0].tolist())
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[[3.0, 3.0], [3.0, 3.0]]"
     assert not list(tmp_path.iterdir())
+
+
+def test_short_runs_keep_the_gil_and_give_the_same_results_and_errors(monkeypatch):
+    """Below HOLD_GIL_BELOW_NS the helper is called through ctypes.PyDLL (the GIL kept): same numbers,
+    same errors, from several threads at once."""
+    monkeypatch.setattr(fastrun, "HOLD_GIL_BELOW_NS", 10**12)
+    session = Session(_graph())
+    step = session.make_callable(["x:0", "n:0"], ["reshaped:0", "n_plus_one:0"])
+    per_call = session.make_callable(["x:0", "n:0"], ["reshaped:0", "n_plus_one:0"])
+    per_call._one_call = None
+    held = step._one_call._run_holding
+    calls = []
+    step._one_call._run_holding = lambda *a: calls.append(1) or held(*a)
+    step._one_call._recent_ns = 0
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    want = per_call(x, np.int32(2))
+
+    def serve() -> None:
+        for _ in range(200):
+            got = step(x, np.int32(2))
+            np.testing.assert_array_equal(got[0], want[0])
+            assert got[1] == want[1]
+
+    threads = [threading.Thread(target=serve) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 800
+    with pytest.raises(errors.InvalidArgumentError):
+        step(x, np.int32(5))
+    np.testing.assert_array_equal(step(x, np.int32(6))[0], x.reshape(6, 2))
+
+
+def test_graphs_with_ops_that_may_wait_always_release_the_gil():
+    """A dequeue may wait for another Python thread to enqueue: keeping the GIL there would deadlock."""
+    g = _graph()
+    with g.as_default():
+        g.create_op("FIFOQueueV2", [], {"component_types": ["float32"]}, name="queue")
+    session = Session(g)
+    assert session.make_callable(["x:0"], ["double:0"])._one_call._run_holding is None
+    assert Session(_graph()).make_callable(["x:0"], ["double:0"])._one_call._run_holding is not None

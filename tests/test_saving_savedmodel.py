@@ -166,3 +166,12 @@ def test_frozen_graph_runs_in_tf_without_variables(exported, tf):
         with tf.compat.v1.Session(graph=graph) as s:
             got = s.run(out, {"x:0": X})
     np.testing.assert_allclose(got, sess.run("dense/output:0", {"x:0": X}), rtol=1e-6)
+
+
+def test_every_op_we_emit_passes_the_safety_check():
+    """Every op type with a gradient rule (or declared non-differentiable) is one we emit: a model using it
+    must load in safe mode, so each is on the allowlist (or is a saver op the loader drives)."""
+    import tfkg_graph.ops  # noqa: F401 - registers the rules of every op family
+    from tfkg_graph.autodiff import RULES
+    from tfkg_graph.saving.safety import SAFE_OPS, SAVER_OPS
+    assert not sorted(set(RULES) - SAFE_OPS - set(SAVER_OPS))

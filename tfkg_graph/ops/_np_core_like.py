@@ -17,8 +17,7 @@ from ._dtype_rules import FLOATX, result_type, to_tensor, to_tensors
 from ._np_shape import axis_of, dim, dims, rank_of, shape_tensor, split_at
 
 __all__ = ["arange", "broadcast_to", "concatenate", "expand_dims", "full", "matmul", "ones", "ones_like", "zeros",
-           "zeros_like", "pad", "reshape", "split", "squeeze", "stack", "take", "tile", "transpose", "get_item",
-           "view"]
+           "zeros_like", "pad", "reshape", "split", "squeeze", "stack", "take", "tile", "transpose", "view"]
 
 _RANGE_DTYPES = ("bfloat16", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint16", "uint32")
 
@@ -191,11 +190,6 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
         raise ValueError(f"`axes` must be a valid permutation of the input dimensions (no duplicates). "
                          f"Received: axes={list(axes)} for input of rank {rank}.")
     return array.transpose(x, perm)
-
-
-def get_item(x: Any, key: Any) -> Tensor:
-    """``x[key]`` for ints, slices, None and Ellipsis (one StridedSlice)."""
-    return to_tensor(x)[key]
 
 
 def view(x: Any, dtype: Any = None) -> Tensor:

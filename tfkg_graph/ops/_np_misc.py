@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..graph import Tensor
-from ..graph.ops import array, linalg, math, numpy_ops
+from ..graph.ops import array, math, numpy_ops
 from ..graph.ops.constants import constant
 from ..runtime import dtypes
 from ._dtype_rules import FLOATX, result_type, to_tensor, to_tensors
@@ -21,8 +21,7 @@ from ._np_reduce import argsort
 from ._np_shape import diff, dim, moveaxis, rank_of
 
 __all__ = ["bartlett", "blackman", "hamming", "hanning", "kaiser", "i0", "vander", "trapezoid", "corrcoef",
-           "correlate", "searchsorted", "digitize", "bincount", "histogram", "unravel_index", "argpartition",
-           "slogdet"]
+           "correlate", "searchsorted", "digitize", "bincount", "histogram", "unravel_index", "argpartition"]
 
 
 def _positions(n: Any) -> tuple[Tensor, Tensor]:
@@ -246,11 +245,3 @@ def argpartition(x: Any, kth: int, axis: int | None = -1) -> Tensor:
         raise ValueError(f"kth={kth} is out of bounds for an axis of length {n}")
     return argsort(x, axis=axis)
 
-
-def slogdet(x: Any) -> tuple[Tensor, Tensor]:
-    """(sign, log|det|) of the square matrices in the last two axes, from the determinant."""
-    x = to_tensor(x)
-    if not dtypes.is_floating(x.dtype):
-        x = math.cast(x, FLOATX)
-    det = linalg.matrix_determinant(x)
-    return math.sign(det), math.log(math.abs(det))

@@ -26,7 +26,7 @@ __all__ = ["add", "subtract", "multiply", "divide", "maximum", "minimum", "power
            "convert_to_tensor", "cast", "matmul", "sum", "mean", "max", "min", "prod", "any", "all", "argmax",
            "argmin", "clip", "where", "shape", "reshape", "expand_dims", "squeeze", "transpose", "concatenate",
            "stack", "unstack", "split", "tile", "pad", "take", "broadcast_to", "one_hot", "zeros", "ones",
-           "zeros_like", "ones_like", "full", "arange", "norm", "while_loop", "fori_loop", "scan", "cond"]
+           "zeros_like", "ones_like", "full", "arange", "while_loop", "fori_loop", "scan", "cond"]
 
 
 # elementwise
@@ -205,10 +205,12 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = "int32") ->
     return math.cast(array.range_(start, stop, step), dtype)
 
 
-def norm(x: Any, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-    """The 2-norm (Frobenius over several axes), Keras' ``ops.norm`` default."""
-    return math.sqrt(math.reduce_sum(math.square(x), axis=axis, keepdims=keepdims))
-
-
 # control flow: While/If ops calling functions, differentiated by our own rules
 while_loop, fori_loop, scan, cond = control_flow.while_loop, control_flow.fori_loop, control_flow.scan, control_flow.cond
+
+
+# the rest of Keras' keras.src.ops.core (issue 19), so this module holds all of its names
+from ._core_extra import *  # noqa: E402,F401,F403
+from ._core_extra import __all__ as _extra_names  # noqa: E402
+
+__all__ += _extra_names

@@ -47,6 +47,7 @@ TF_Operation* TF_GraphOperationByName(TF_Graph*, const char*);
 int TF_OperationNumOutputs(TF_Operation*);
 int TF_OperationOutputType(TF_Output);
 const char* TF_OperationOpType(TF_Operation*);
+TF_Operation* TF_GraphNextOperation(TF_Graph*, size_t*);
 int TF_GraphGetTensorNumDims(TF_Graph*, TF_Output, TF_Status*);
 void TF_GraphGetTensorShape(TF_Graph*, TF_Output, int64_t*, int, TF_Status*);
 

@@ -5,6 +5,11 @@ cffi releases and retakes the GIL around each: several Python threads then hand 
 instead of overlapping (issue 13), and each call pays cffi's argument conversion (issue 16's per-call
 floor). ``fastrun.c`` does the whole step in C against the TF functions of the library already loaded.
 
+A run measured to be short keeps the GIL (the helper called through ``ctypes.PyDLL``): for a single-row
+prediction the run takes a few µs, less than handing the GIL to another thread and back, so releasing it
+made two serving threads slower than one (issue 13; docs/design.md "Threads"). Runs that take longer, and
+graphs with ops that may wait on another thread, process or worker, always release it.
+
 It is compiled with the system C compiler on first use into a per-user cache, keyed by the source's
 hash, written to a temporary name and renamed into place (safe with several processes at once). Without
 a compiler, or with ``TFKG_FASTRUN=0``, ``available()`` is False and prepared calls keep the pure-cffi
@@ -12,12 +17,14 @@ path: the same results, more foreign calls.
 """
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +37,12 @@ from .library import ffi, lib
 ENV_SWITCH = "TFKG_FASTRUN"
 ENV_CACHE = "TFKG_CACHE_DIR"
 SOURCE = Path(__file__).with_name("fastrun.c")
+
+# A run whose recent average is shorter than this keeps the GIL (see the module docstring).
+HOLD_GIL_BELOW_NS = 50_000
+# Op types that may wait for something outside the run: a graph holding one never keeps the GIL.
+MAY_WAIT = ("Queue", "Barrier", "Stage", "Recv", "Send", "Collective", "Iterator", "PyFunc", "Dataset",
+            "Accumulator", "Notification")
 
 _state: dict[str, Any] = {}
 _load_lock = threading.Lock()
@@ -78,17 +91,19 @@ def available() -> bool:
     if "api" not in _state:
         with _load_lock:
             if "api" not in _state:
-                _state["helper"], _state["api"] = _load()
+                _state["helper"], _state["api"], _state["holding"] = _load()
     return _state["api"] is not None
 
 
-def _load() -> tuple[Any, Any]:
+def _load() -> tuple[Any, Any, Any]:
     if os.environ.get(ENV_SWITCH, "1") == "0":
-        return None, None
+        return None, None, None
     path = build()
     if path is None:
-        return None, None
+        return None, None, None
     helper = ffi.dlopen(str(path))
+    holding = ctypes.PyDLL(str(path)).tfkg_run  # PyDLL: the call keeps the GIL
+    holding.argtypes, holding.restype = (ctypes.c_void_p,) * 3, ctypes.c_int
     L = lib()
     api = ffi.new("tfkg_capi*")
     api.allocate = ffi.addressof(L, "TF_AllocateTensor")
@@ -97,7 +112,7 @@ def _load() -> tuple[Any, Any]:
     api.delete_tensor = ffi.addressof(L, "TF_DeleteTensor")
     api.session_run = ffi.addressof(L, "TF_SessionRun")
     api.get_code = ffi.addressof(L, "TF_GetCode")
-    return helper, api
+    return helper, api, holding
 
 
 class Step:
@@ -119,6 +134,15 @@ class Step:
             "feed_ranks": self._arrays[1], "n_feeds": counts[0], "fetches": ports[1], "n_fetches": counts[1],
             "targets": ports[2], "n_targets": counts[2]})
         self._spare: list[CallBuffers] = []
+        self._plan_address = _address(self._plan)
+        # None: always release the GIL. Otherwise the helper called with the GIL kept, used while the
+        # recent runs average under HOLD_GIL_BELOW_NS; it starts above, so a first (slow) run releases.
+        # Updates race harmlessly between threads: the average only steers the choice.
+        may_wait = bool(session.target) or any(
+            kind in op for op in session.graph.op_types() for kind in MAY_WAIT)
+        self._run_holding = None if may_wait else _state["holding"]
+        self._recent_ns = 4 * HOLD_GIL_BELOW_NS
+        self._session_ptr: tuple[Any, int] = (None, 0)
 
     @staticmethod
     def supports(feeds: list[Feed]) -> bool:
@@ -162,7 +186,15 @@ class Step:
             session = self.session
             ptr = session.enter_run()
             try:
-                code = self._run(self._plan, ptr, buffers.ptr)
+                started = time.perf_counter_ns()
+                if self._run_holding is not None and self._recent_ns < HOLD_GIL_BELOW_NS:
+                    if self._session_ptr[0] is not ptr:
+                        self._session_ptr = (ptr, _address(ptr))
+                    code = self._run_holding(self._plan_address, self._session_ptr[1], buffers.address)
+                else:
+                    code = self._run(self._plan, ptr, buffers.ptr)
+                took = min(time.perf_counter_ns() - started, 1_000_000)
+                self._recent_ns += (took - self._recent_ns) // 8
             finally:
                 session.exit_run()
             if code == ALLOCATION_FAILED:
@@ -183,7 +215,7 @@ class CallBuffers:
     """The per-call arrays that one call at a time fills and the helper reads."""
 
     __slots__ = ("feed_data", "feed_dims", "feed_bytes", "fetch_data", "fetch_bytes", "fetch_tensors",
-                 "status", "ptr", "_inputs")
+                 "status", "ptr", "address", "_inputs")
 
     def __init__(self, n_feeds: int, n_fetches: int, n_dims: int):
         self.feed_data = ffi.new("void*[]", max(n_feeds, 1))
@@ -198,3 +230,8 @@ class CallBuffers:
             "feed_data": self.feed_data, "feed_dims": self.feed_dims, "feed_bytes": self.feed_bytes,
             "fetch_data": self.fetch_data, "fetch_bytes": self.fetch_bytes, "fetch_tensors": self.fetch_tensors,
             "inputs": self._inputs, "status": self.status.ptr})
+        self.address = _address(self.ptr)
+
+
+def _address(pointer: Any) -> int:
+    return int(ffi.cast("uintptr_t", pointer))

@@ -111,6 +111,15 @@ class GraphHandle:
             raise errors.NotFoundError(f"no operation named {name!r} in the graph")
         return op
 
+    def op_types(self) -> set[str]:
+        """The op types of the graph's nodes (functions' bodies not included)."""
+        L = lib()
+        position = ffi.new("size_t*", 0)
+        types = set()
+        while (op := L.TF_GraphNextOperation(self.ptr, position)) != ffi.NULL:
+            types.add(ffi.string(L.TF_OperationOpType(op)).decode())
+        return types
+
     def output(self, name: str) -> Any:
         op_name, index = split_name(name)
         op = self.operation(op_name)
@@ -173,6 +182,7 @@ class Session:
             _ptr = L.TF_NewSession(self.graph.ptr, _session_options(target, self.config), status.ptr)
             status.check("creating session")
         self._ptr = _ptr
+        self.target = target
         self._specs: dict[str, FeedSpec] = {}
         self._runs = 0  # runs inside TF_SessionRun now; close() waits for them
         self._closing = False

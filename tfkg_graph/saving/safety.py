@@ -49,7 +49,11 @@ SAVER_OPS = frozenset({"SaveV2", "RestoreV2", "MergeV2Checkpoints"})
 _PATH_OPS = frozenset({"StringJoin", "ShardedFilename", "Identity", "Pack", "Const", "Select",
                        "StaticRegexFullMatch"})  # how TF's Saver derives shard paths from the filename
 
-SAFE_OPS: frozenset[str] = frozenset(" ".join([_MATH, _NN, _ARRAY, _STRINGS, _STATE, _CONTROL]).split())
+_LINALG_BITS = """BitwiseAnd BitwiseOr BitwiseXor Bitcast Cholesky CTCBeamSearchDecoder CTCGreedyDecoder CTCLoss
+DenseBincount Invert LeftShift LogMatrixDeterminant LowerBound Lu MatrixDeterminant MatrixInverse MatrixSolve
+MatrixTriangularSolve Multinomial RandomGamma RandomShuffle RightShift SelfAdjointEigV2 Svd TensorScatterAdd
+TensorScatterMax TensorScatterMin UnsortedSegmentProd UpperBound"""
+SAFE_OPS: frozenset[str] = frozenset(" ".join([_MATH, _NN, _ARRAY, _STRINGS, _STATE, _CONTROL, _LINALG_BITS]).split())
 
 
 class UnsafeGraphError(ValueError):
