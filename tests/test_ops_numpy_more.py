@@ -367,6 +367,22 @@ def test_vectorize_gradient_matches_gradient_tape_over_vectorized_map(tf):
         np.testing.assert_allclose(o, np.asarray(t), rtol=1e-9, atol=1e-9)
 
 
+def test_i0_gradient_is_within_its_approximation_error_of_gradient_tape(tf):
+    x = np.linspace(-12.0, 12.0, 49)
+    tx = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(tx)
+        y = tf.math.bessel_i0(tx)
+    theirs = tape.gradient(y, tx)
+    g = Graph()
+    with g.as_default():
+        px = placeholder("float64", x.shape)
+        (grad,) = gradients(math.reduce_sum(onp.i0(px)), [px])
+    with Session(g) as sess:
+        ours = sess.run(grad.name, {px.name: x})
+    np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-5, atol=1e-6)
+
+
 def test_every_added_name_is_also_at_ops_top_level():
     for module in ("_np_create", "_np_shape", "_np_linalg_like", "_np_stats", "_np_misc", "_np_core_like",
                    "_np_sets", "_np_vectorize"):
