@@ -354,3 +354,24 @@ def test_the_parsed_c_api_declarations_match_their_source(tmp_path):
     assert fresh.read_text() == committed.read_text()
     proc = run_python("import sys, tfkg_graph.runtime as r; r.version(); print('pycparser' in sys.modules)")
     assert proc.returncode == 0 and proc.stdout.split()[-1] == "False", proc.stderr
+
+
+def test_run_takes_graph_objects_and_tensors_iterate_only_over_a_known_first_dim():
+    """Session.run(tensor) used to iterate the Tensor through ``[]`` forever, adding slices until memory ran
+    out; graph objects are now names, and a Tensor iterates like a graph tf.Tensor."""
+    from tfkg_graph.graph import Graph, math, placeholder
+    g = Graph()
+    with g.as_default():
+        x = placeholder("float32", [None, 2], name="x")
+        y = math.multiply(x, 2.0)
+        rows = placeholder("float32", [3, 2], name="rows")
+    with pytest.raises(TypeError, match="not iterable"):
+        iter(x)
+    assert len(list(rows)) == 3 and [r.shape for r in rows] == [(2,)] * 3
+    with Session(g) as s:
+        value = np.ones((2, 2), np.float32)
+        np.testing.assert_array_equal(s.run(y, {x: value}), value * 2)
+        both = s.run([y, y.name], {"x:0": value})
+        np.testing.assert_array_equal(both[1], both[0])
+        with pytest.raises(TypeError, match="graph Tensor"):
+            s.run([3], {x: value})

@@ -50,6 +50,13 @@ class Tensor:
     def __hash__(self) -> int:
         return id(self)
 
+    def __iter__(self) -> Iterator["Tensor"]:
+        """Like a graph tf.Tensor: iterable over a first dimension known when the graph is built. Without
+        this, Python would index ``t[0], t[1], ...`` forever, since a slice never runs out while building."""
+        if not self.shape or self.shape[0] is None:
+            raise TypeError(f"{self!r} is not iterable: its first dimension is not known while the graph is built")
+        return (self[i] for i in range(self.shape[0]))
+
     def __eq__(self, other: object) -> bool:  # identity, like tf.Tensor in graphs (used in dicts)
         return self is other
 

@@ -111,3 +111,4 @@ def _rmatmul(self: Weight, other: Any) -> Any:
 
 
 Weight.__rmatmul__ = _rmatmul
+Weight.__iter__ = lambda self: iter(self.value())  # its rows: finite, unlike indexing until an error

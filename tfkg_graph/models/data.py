@@ -10,12 +10,14 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from ..graph import Tensor
+
 Batch = tuple[list[np.ndarray], list[np.ndarray] | None, list[np.ndarray] | None]
 
 
 def is_dataset(x: Any) -> bool:
     """The dataset protocol: an iterable of batches that is not an array, list, tuple or dict."""
-    return (x is not None and not isinstance(x, (np.ndarray, list, tuple, dict))
+    return (x is not None and not isinstance(x, (np.ndarray, list, tuple, dict, Tensor))
             and hasattr(x, "__iter__") and not hasattr(x, "__array__"))
 
 

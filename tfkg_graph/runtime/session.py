@@ -77,6 +77,16 @@ class Device:
     memory_bytes: int
 
 
+def _name(item: Any) -> str:
+    """A fetch, feed or target given as a name, or as a graph object with one (Tensor, Operation)."""
+    if isinstance(item, str):
+        return item
+    name = getattr(item, "name", None)
+    if not isinstance(name, str):
+        raise TypeError(f"expected a name or a graph Tensor/Operation, got {type(item).__name__}: {item!r}")
+    return name
+
+
 def split_name(name: str) -> tuple[str, int]:
     """'dense/MatMul:1' -> ('dense/MatMul', 1); a bare op name means output 0."""
     op, sep, index = name.rpartition(":")
@@ -217,13 +227,14 @@ class Session:
                       targets: Sequence[str] = ()) -> "Callable":
         return Callable(self, list(feeds), list(fetches), list(targets))
 
-    def run(self, fetches: str | Sequence[str] = (), feed_dict: dict[str, Any] | None = None,
-            targets: Iterable[str] = ()) -> Any:
-        """One-off run; a single fetch name returns one array, a list returns a list."""
+    def run(self, fetches: Any = (), feed_dict: dict[Any, Any] | None = None, targets: Iterable[Any] = ()) -> Any:
+        """One-off run; a single fetch returns one array, a list returns a list. Fetches, feed keys and
+        targets are names or graph objects with a ``name`` (Tensors, Operations)."""
         feed_dict = feed_dict or {}
-        single = isinstance(fetches, str)
-        names = [fetches] if single else list(fetches)
-        out = self.make_callable(list(feed_dict), names, list(targets))(*feed_dict.values())
+        single = isinstance(fetches, str) or hasattr(fetches, "name")
+        names = [_name(f) for f in ([fetches] if single else fetches)]
+        out = self.make_callable([_name(k) for k in feed_dict], names, [_name(t) for t in targets])(
+            *feed_dict.values())
         return out[0] if single else out
 
     def list_devices(self) -> list[Device]:
