@@ -10,6 +10,7 @@ keras = pytest.importorskip("keras")
 import tfkg_graph  # noqa: E402
 from tfkg_graph import layers  # noqa: E402
 from _parity import TRAINED_ATOL, TRAINED_RTOL, assert_weights_match  # noqa: E402
+from _keras_names import fresh_names  # noqa: E402,F401  (autouse: both name counters start at zero)
 
 ROWS, BATCH, EPOCHS = 64, 8, 7  # 8 steps per epoch -> 56 steps
 RNG = np.random.default_rng(11)

@@ -498,3 +498,25 @@ def test_custom_gradient_with_the_wrong_number_of_gradients_names_the_counts():
         y = scaled(x, np.float32(3.0))
         with pytest.raises(ValueError, match="returned 1 gradients for 2 arguments"):
             gradients(math.reduce_sum(y), [x])
+
+
+# where our top-level signature still differs from Keras' (each a superset or a spelling, not other defaults)
+SIGNATURE_EXCEPTIONS = {"convert_to_tensor": "no sparse/ragged tensors here", "one_hot": "no sparse output",
+                        "scan": "no unroll hint", "stop_gradient": "argument named x, as the rest of core"}
+
+
+def test_top_level_names_take_keras_arguments_and_defaults():
+    """``keras.ops.<name>`` and ``tfkg_graph.ops.<name>`` accept the same arguments in the same order with the
+    same defaults (ours may add trailing ones such as ``name``): the sub-namespace versions win over core's."""
+    import inspect
+    wrong = {}
+    for name in dir(keras.ops):
+        theirs = getattr(keras.ops, name)
+        if name.startswith("_") or name in SIGNATURE_EXCEPTIONS or not hasattr(ops, name) or \
+                not inspect.isfunction(theirs):
+            continue
+        want = [(p.name, p.default) for p in inspect.signature(theirs).parameters.values()]
+        got = [(p.name, p.default) for p in inspect.signature(getattr(ops, name)).parameters.values()]
+        if got[:len(want)] != want:
+            wrong[name] = (want, got)
+    assert not wrong, wrong

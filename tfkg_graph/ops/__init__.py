@@ -12,10 +12,12 @@ from .core import __all__ as _core_names
 
 __all__ = list(_core_names)
 
-# Keras' sub-namespaces at the top level too; core's own version stays for a name it already has.
+# Keras' sub-namespaces at the top level too. A name core also has takes the sub-namespace's version, as
+# Keras' top level does: Keras' signature, defaults and dtype rules (core's older functions take the graph
+# builder's (x, y, name) arguments and defaults such as argmax's axis=-1).
 for _module in (nn, linalg, _numpy_module):
+    globals().update({n: getattr(_module, n) for n in _module.__all__})
     _new = [n for n in _module.__all__ if n not in __all__]
-    globals().update({n: getattr(_module, n) for n in _new})
     __all__ += _new
 numpy = _numpy_module
 del _module, _new

@@ -54,12 +54,19 @@ def _weak(name: str) -> str:
     return name if name == "bool" else "float" if "float" in name else "int"
 
 
+def _is_variable(x: Any) -> bool:
+    """A layer Weight or a graph Variable: read through its ``value()``."""
+    return not isinstance(x, (np.ndarray, np.generic)) and callable(getattr(x, "value", None))
+
+
 def dtype_of(x: Any) -> tuple[str, bool]:
     """(dtype name, weak) of an operand: Python numbers are weak, arrays and tensors are not."""
     if x is int or x is float:
         return ("int64" if x is int else "float32"), True
     if isinstance(x, Tensor):
         return dtypes.name(x.dtype), False
+    if _is_variable(x):
+        return dtype_of(x.value())
     if isinstance(x, bool):
         return "bool", False
     if isinstance(x, int):
@@ -105,7 +112,7 @@ def to_tensor(x: Any, dtype: str | None = None) -> Tensor:
     """``x`` as a tensor of ``dtype`` (its own dtype when None, Python numbers as Keras does)."""
     if isinstance(x, Tensor):
         return math.cast(x, dtype) if dtype is not None else x
-    if hasattr(x, "value") and callable(x.value) and hasattr(x, "handle"):
+    if _is_variable(x):
         return to_tensor(x.value(), dtype)
     return constant(x, dtype=dtype or result_type(x))
 
