@@ -59,3 +59,8 @@ from .category_encoding import CategoryEncoding  # noqa: E402
 
 LAYERS["CategoryEncoding"] = CategoryEncoding
 __all__ += ["CategoryEncoding"]
+from .rnn import RNN  # noqa: E402
+from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells  # noqa: E402
+
+LAYERS.update({cls.__name__: cls for cls in (RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells)})
+__all__ += ["RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells"]
