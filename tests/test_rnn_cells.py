@@ -163,6 +163,21 @@ def test_weight_names_and_paths_follow_keras():
     assert [w.path for w in m.weights] == [w.path for w in theirs.weights]
 
 
+@pytest.mark.parametrize("cell", ["lstm", "custom"])
+def test_tf_checkpoint_paths_restore_into_keras(cell, tmp_path, tf):
+    """save_weights writes Keras' object paths (``_operations/1/cell/kernel``): tf.train.Checkpoint
+    restores them into the Keras model."""
+    def build(root):
+        inputs = root.Input((None, 3))
+        return root.Model(inputs, root.layers.RNN(CELLS[cell](root))(inputs))
+    ours, theirs = build(tfkg_graph), build(keras)
+    ours.set_weights([RNG.normal(size=w.shape).astype("float32") for w in ours.weights])
+    prefix = ours.save_weights(str(tmp_path / "ckpt"))
+    tf.train.Checkpoint(theirs).restore(prefix).expect_partial()  # all but its save_counter
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_bidirectional_over_an_rnn_of_a_cell_matches_keras():
     def build(root):
         inputs = root.Input((None,), dtype="int32")
@@ -237,6 +252,18 @@ def test_bad_cells_are_refused_with_keras_messages():
         layers.RNN(layers.Dense(2))
     with pytest.raises(ValueError, match="positive integer"):
         layers.LSTMCell(0)
+
+
+def test_nested_inputs_and_multi_dimensional_states_are_refused_clearly():
+    """Keras' guide also runs a cell over a structure of sequences with (batch, a, b) states; not here
+    (docs/differences.md): a clear ValueError instead."""
+    cell = minimal_cell(tfkg_graph)(2)
+    cell.state_size = [np.array([2, 3])]  # a (batch, 2, 3) state, as a TensorShape in Keras' guide
+    with pytest.raises(ValueError, match="state_size must hold integers"):
+        layers.RNN(cell)
+    a, b = layers.Input((None, 3)), layers.Input((None, 2))
+    with pytest.raises(ValueError, match="nested inputs"):
+        layers.RNN(layers.LSTMCell(2))((a, b))
 
 
 # ---- .keras archives -------------------------------------------------------------------------------------------

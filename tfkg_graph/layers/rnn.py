@@ -15,6 +15,7 @@ While rule's captured inputs (a read inside the body would leave the variables w
 from __future__ import annotations
 
 import contextlib
+import numbers
 from math import prod as math_prod
 from typing import Any, Callable, Iterator
 
@@ -138,6 +139,7 @@ class RNN(StatefulMixin, Layer):
     """Keras 3's ``layers.RNN``: runs ``cell`` over the time axis (a list of cells is a StackedRNNCells)."""
 
     supports_masking = True
+    keras_weight_paths_exact = True  # Keras' cells keep their weights as public attributes (cell/kernel)
 
     def __init__(self, cell: Any, return_sequences: bool = False, return_state: bool = False,
                  go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
@@ -153,6 +155,10 @@ class RNN(StatefulMixin, Layer):
         if not isinstance(state_size, (list, tuple, int)):
             raise ValueError("state_size must be an integer, or a list/tuple of integers (one for each state "
                              "tensor).")
+        sizes = flatten(list(state_size) if isinstance(state_size, (list, tuple)) else [state_size])
+        if not all(isinstance(s, numbers.Integral) for s in sizes):
+            raise ValueError(f"RNN supports states of shape (batch, size) only: state_size must hold integers, "
+                             f"got {state_size!r}")
         super().__init__(**kwargs)
         self.cell = cell
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
@@ -178,6 +184,9 @@ class RNN(StatefulMixin, Layer):
         return [int(s) for s in flatten(self.state_size)]
 
     def build(self, input_shape):
+        if any(isinstance(d, (list, tuple)) for d in input_shape):
+            raise ValueError(f"RNN ({self.name}) takes one (batch, steps, features) tensor; nested inputs (a "
+                             f"structure of sequences) are not supported, got shapes {input_shape}")
         if len(input_shape) != 3:
             raise ValueError(f"RNN ({self.name}) expects inputs of shape (batch, steps, features), got {input_shape}")
         if isinstance(self.cell, Layer) and not self.cell.built:
@@ -195,6 +204,9 @@ class RNN(StatefulMixin, Layer):
                 for d in self._flat_state_sizes()]
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
+        if not isinstance(sequences, Tensor):
+            raise ValueError(f"RNN ({self.name}) takes one (batch, steps, features) tensor; nested inputs "
+                             f"(a structure of sequences) are not supported, got {type(sequences).__name__}")
         if sequences.rank != 3:
             raise ValueError(f"RNN ({self.name}) expects (batch, steps, features), got {sequences.shape}")
         if self.unroll and sequences.shape[1] is None:
