@@ -337,3 +337,22 @@ def test_tflite_converts_an_unknown_length_lstm_and_rnn_of_cells_and_matches_at_
     """, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["lstm", "3", "ok", "lstm", "11", "ok", "cells", "3", "ok", "cells", "11", "ok"]
+
+
+def test_cell_dropout_trains_in_the_loop_and_is_off_at_inference():
+    """Dropout masks are drawn before the loop (no random op in the body, so the While gradient works);
+    at inference the cells compute what Keras' do."""
+    def build(root):
+        inputs = root.Input((None, 3))
+        cells = [root.layers.LSTMCell(4, dropout=0.5, recurrent_dropout=0.3, seed=1),
+                 root.layers.GRUCell(3, dropout=0.2, recurrent_dropout=0.2, seed=2)]
+        return root.Model(inputs, root.layers.Dense(1)(root.layers.RNN(cells)(inputs)))
+    ours, theirs = build(tfkg_graph), build(keras)
+    ours.set_weights(theirs.get_weights())
+    x = RNG.normal(size=(6, 5, 3)).astype("float32")
+    assert_arrays_match(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
+    ours.compile(optimizer="sgd", loss="mse")
+    before = ours.get_weights()
+    losses = ours.fit(x, np.ones((6, 1), "float32"), epochs=2, verbose=0).history["loss"]
+    assert np.all(np.isfinite(losses))
+    assert all(not np.array_equal(a, b) for a, b in zip(before, ours.get_weights()))
