@@ -356,3 +356,19 @@ def test_cell_dropout_trains_in_the_loop_and_is_off_at_inference():
     losses = ours.fit(x, np.ones((6, 1), "float32"), epochs=2, verbose=0).history["loss"]
     assert np.all(np.isfinite(losses))
     assert all(not np.array_equal(a, b) for a, b in zip(before, ours.get_weights()))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "simple", "gru"])
+def test_a_cell_called_on_its_own_is_one_step_of_keras_cell(cell):
+    def build(root):
+        layer = CELLS[cell](root)
+        x = root.Input((3,))
+        states = [root.Input((4,)) for _ in range(2 if cell == "lstm" else 1)]
+        out, new = layer(x, states if cell == "lstm" else states[0])
+        return root.Model([x, *states], [out, *(new if cell == "lstm" else [new])])
+    ours, theirs = build(tfkg_graph), build(keras)
+    ours.set_weights(theirs.get_weights())
+    assert [w.path for w in ours.weights] == [w.path for w in theirs.weights]
+    data = [RNG.normal(size=(2, int(t.shape[-1]))).astype("float32") for t in theirs.inputs]
+    for a, b in zip(ours.predict(data, verbose=0), theirs.predict(data, verbose=0)):
+        assert_arrays_match(a, b)
