@@ -2,6 +2,7 @@
 layer, ``optimizer.learning_rate = ...`` between fits, integer inputs, loss and metric objects
 inside dicts and lists in ``compile``. Keras with the same weights is the oracle."""
 import numpy as np
+import pytest
 
 import tfkg_graph
 from _keras_names import fresh_names  # noqa: F401  (autouse)
@@ -81,3 +82,24 @@ def test_loss_and_metric_objects_inside_dicts_and_lists(keras):
     assert_weights_match(*results)
     for key in ("loss", "cls_sparse_categorical_accuracy", "reg_mean_absolute_error"):
         assert_arrays_match(np.asarray(logs[0][key]), np.asarray(logs[1][key]), key)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int32", "int64", "float64"])
+def test_bool_and_integer_inputs_into_dense_as_keras(keras, dtype):
+    """Keras' ops promote a bool/integer input to the float kernel's dtype (and autocast float64 down):
+    flags fed straight into Dense train the same as there, over rank 3 and, flattened, rank 2."""
+    x = (RNG.integers(0, 2, (8, 6, 3)) if dtype != "float64" else RNG.standard_normal((8, 6, 3))).astype(dtype)
+    y = RNG.standard_normal((8, 1)).astype(np.float32)
+    built = []
+    for lib in (tfkg_graph, keras):
+        inputs = lib.layers.Input((6, 3), dtype=dtype)
+        flat = lib.layers.Dense(2)(lib.layers.Flatten()(inputs))
+        model = lib.Model(inputs, lib.layers.Dense(1)(lib.layers.Concatenate()([flat, lib.layers.Flatten()(
+            lib.layers.Dense(2)(inputs))])))
+        model.compile(optimizer=lib.optimizers.SGD(0.05), loss="mse")
+        built.append(model)
+    built[0].set_weights(built[1].get_weights())
+    for model in built:
+        model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    assert_weights_match(*built)
+    assert_arrays_match(built[0].predict(x, verbose=0), built[1].predict(x, verbose=0))

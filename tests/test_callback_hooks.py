@@ -40,12 +40,12 @@ def data():
     return x, np.eye(3, dtype="float32")[rng.integers(0, 3, size=(40,))]
 
 
-def pair(keras):
+def pair(keras, **compile_args):
     """The same two-layer classifier in Keras and in ours, with Keras' initial weights."""
     models = []
     for k in (keras, tfkg_graph):
         m = k.Sequential([k.Input((4,)), k.layers.Dense(5, activation="relu"), k.layers.Dense(3, activation="softmax")])
-        m.compile(k.optimizers.SGD(0.1), "categorical_crossentropy", metrics=["accuracy", "mae"])
+        m.compile(k.optimizers.SGD(0.1), "categorical_crossentropy", metrics=["accuracy", "mae"], **compile_args)
         models.append(m)
     models[1].set_weights(models[0].get_weights())
     return models
@@ -113,3 +113,30 @@ def test_fit_returns_the_history_callback_and_sets_model_history(keras):
         history = k.callbacks.History()
         returned = m.fit(x, y, batch_size=16, epochs=2, callbacks=[history], verbose=0)
         assert returned is history and m.history is history and history.epoch == [0, 1]
+
+
+def test_steps_per_execution_groups_the_batch_hooks_as_keras(keras):
+    """compile(steps_per_execution=3): batch hooks once per group of 3 steps, a short last group reported
+    with Keras' end index, predict's group outputs joined; the weights after fit equal Keras'."""
+    x, y = data()
+    calls, models = [], pair(keras, steps_per_execution=3)
+    for k, m in zip((keras, tfkg_graph), models):
+        cb = recorder(k)
+        m.fit(x, y, batch_size=8, epochs=2, shuffle=False, validation_data=(x[:24], y[:24]), callbacks=[cb],
+              verbose=0)
+        m.evaluate(x, y, batch_size=8, callbacks=[cb], verbose=0)
+        m.predict(x, batch_size=8, callbacks=[cb], verbose=0)
+        calls.append(cb.calls)
+    theirs, ours = calls
+    assert ("on_train_batch_end", 5) in [c[:2] for c in theirs]  # 5 batches: groups end at 2 and (short) 5
+    same_calls(theirs, ours)
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+
+
+def test_compile_rejects_what_it_cannot_do(keras):
+    model = tfkg_graph.Sequential([tfkg_graph.Input((4,)), tfkg_graph.layers.Dense(3)])
+    with pytest.raises(ValueError, match="eager"):
+        model.compile("sgd", "mse", run_eagerly=True)
+    with pytest.raises(ValueError, match="steps_per_execution"):
+        model.compile("sgd", "mse", steps_per_execution=0)

@@ -129,13 +129,14 @@ def test_custom_layers_come_from_custom_objects(keras, tmp_path):
 
 def test_unsupported_layers_and_options_fail_in_one_error_before_building(keras, tmp_path):
     x = keras.Input((6, 6, 2))
-    h = keras.layers.GaussianNoise(0.1, name="noise")(keras.layers.Conv2D(2, 3, dtype="mixed_float16", name="conv")(x))
+    h = keras.layers.EinsumDense("abcd,de->abce", output_shape=(4, 4, 2), name="mix")(
+        keras.layers.Conv2D(2, 3, dtype="mixed_float16", name="conv")(x))
     h = keras.layers.Dense(2, lora_rank=2, name="head")(keras.layers.Flatten()(h))
     keras.Model(x, h).save(tmp_path / "bad.keras")
     with pytest.raises(UnsupportedKerasConfig) as info:
         models.load_model(str(tmp_path / "bad.keras"))
     message = str(info.value)
-    assert "'noise' (GaussianNoise): not a layer we have" in message
+    assert "'mix' (EinsumDense): not a layer we have" in message
     assert "'conv' (Conv2D): dtype policy 'mixed_float16'" in message
     assert "'head' (Dense): option lora_rank=2" in message
     assert "supported layers: " in message and "Conv2D" in message and "Lambda" not in message.split("supported")[1]
@@ -220,3 +221,15 @@ def test_broken_archives_and_refused_saves_fail_clearly(tmp_path):
     with pytest.raises(ValueError, match="processors"):
         model.save(str(target), processors={"x": None})
     assert target.read_bytes() == b"previous"
+
+
+def test_steps_per_execution_travels_in_compile_config_both_ways(keras, tmp_path):
+    """Keras reads our compile_config's steps_per_execution, and we read Keras'."""
+    theirs = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    theirs.compile("sgd", "mse", steps_per_execution=4)
+    theirs.save(tmp_path / "theirs.keras")
+    ours = models.load_model(str(tmp_path / "theirs.keras"))
+    assert ours.steps_per_execution == 4
+    ours.compile("sgd", "mse", steps_per_execution=7)
+    ours.save(str(tmp_path / "ours.keras"))
+    assert keras.models.load_model(tmp_path / "ours.keras").steps_per_execution == 7

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
 import time
 from typing import Any, TextIO
 
 import numpy as np
 
+from . import console
 from .callback import Callback, Logs
 
 
@@ -116,7 +116,6 @@ class Progbar:
         self._accumulate(current, values, finalize)
         now = time.time()
         per_step = self._step_time(current, now)
-        stream = self.stream or sys.stdout
         if self.verbose == 1:
             if now - self._last_update < self.interval and not finalize:
                 return
@@ -141,14 +140,13 @@ class Progbar:
             info += format_rate(per_step, self.unit_name) + self._metrics(positive_only=False)
             total_width = len(bar) + len(info) - special
             message += bar + info + " " * max(self._prev_total_width - total_width, 0) + ("\n" if finalize else "")
-            stream.write(message)
-            stream.flush()
+            console.write(message, self.stream)
             self._prev_total_width = total_width
         elif self.verbose == 2 and finalize and self.target is not None and self.target > 0:
             digits = int(math.log10(self.target)) + 1
             line = f"{current:{digits}d}/{self.target} - {now - self._start:.0f}s -"
-            stream.write(line + format_rate(per_step, self.unit_name) + self._metrics(positive_only=True) + "\n")
-            stream.flush()
+            console.write(line + format_rate(per_step, self.unit_name) + self._metrics(positive_only=True) + "\n",
+                          self.stream)
         self._last_update = now
 
     def add(self, n: int, values: Any = None) -> None:
@@ -192,7 +190,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         self._start()
         if self.verbose and self.params.get("epochs", 1) > 1:
-            (self.stream or sys.stdout).write(f"Epoch {epoch + 1}/{self.params.get('epochs', 1)}\n")
+            console.write(f"Epoch {epoch + 1}/{self.params.get('epochs', 1)}\n", self.stream)
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         self._update(batch, logs)

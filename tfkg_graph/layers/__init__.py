@@ -59,6 +59,26 @@ from .category_encoding import CategoryEncoding  # noqa: E402
 
 LAYERS["CategoryEncoding"] = CategoryEncoding
 __all__ += ["CategoryEncoding"]
+
+# ---- issue 19 (layers-conv branch): 3-D, transposed, depthwise, separable and adaptive layers ------
+from .convolutional_3d import (Conv1DTranspose, Conv3D, Conv3DTranspose, Convolution1DTranspose,  # noqa: E402
+                               Convolution3D, Convolution3DTranspose)
+from .convolutional_separable import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,  # noqa: E402
+                                      SeparableConv2D, SeparableConvolution1D, SeparableConvolution2D)
+from .pooling_3d import (AveragePooling3D, AvgPool3D, GlobalAveragePooling3D, GlobalAvgPool3D,  # noqa: E402
+                         GlobalMaxPool3D, GlobalMaxPooling3D, MaxPool3D, MaxPooling3D)
+from .pooling_adaptive import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,  # noqa: E402
+                               AdaptiveAveragePooling3D, AdaptiveMaxPooling1D, AdaptiveMaxPooling2D,
+                               AdaptiveMaxPooling3D)
+
+CONV_POOL_LAYERS = (Conv1DTranspose, Conv3D, Conv3DTranspose, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
+                    SeparableConv2D, MaxPooling3D, AveragePooling3D, GlobalMaxPooling3D, GlobalAveragePooling3D,
+                    AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
+                    AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
+LAYERS.update({cls.__name__: cls for cls in CONV_POOL_LAYERS})
+CONV_POOL_ALIASES = ["Convolution1DTranspose", "Convolution3D", "Convolution3DTranspose", "SeparableConvolution1D",
+                     "SeparableConvolution2D", "MaxPool3D", "AvgPool3D", "GlobalMaxPool3D", "GlobalAvgPool3D"]
+__all__ += [cls.__name__ for cls in CONV_POOL_LAYERS] + CONV_POOL_ALIASES
 from .rnn import RNN  # noqa: E402
 from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells  # noqa: E402
 

@@ -71,7 +71,7 @@ class _Conv(KernelBiasLayer):
         self._build_kernel_bias((*self.kernel_size, int(input_shape[-1]), self.filters))
 
     def call(self, inputs):
-        return self._add_bias_and_activate(self._convolve(inputs, self.kernel.value()))
+        return self._add_bias_and_activate(self._convolve(self._promoted(inputs), self.kernel.value()))
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),

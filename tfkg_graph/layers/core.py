@@ -43,6 +43,11 @@ class KernelBiasLayer(Layer):
                                     regularizer=self.bias_regularizer,
                                     constraint=self.bias_constraint) if self.use_bias else None
 
+    def _promoted(self, inputs: Tensor) -> Tensor:
+        """Bool and integer inputs meet the float kernel as in Keras' ops (promoted to the kernel's dtype)."""
+        kernel_dtype = dtypes.as_dtype(self.kernel.dtype)
+        return inputs if inputs.dtype == kernel_dtype else math.cast(inputs, kernel_dtype)
+
     def _add_bias_and_activate(self, x: Tensor) -> Tensor:
         if self.bias is not None:
             x = nn.bias_add(x, self.bias.value())
@@ -79,6 +84,7 @@ class Dense(KernelBiasLayer):
 
     def call(self, inputs):
         kernel = self.kernel.value()
+        inputs = self._promoted(inputs)
         if inputs.rank == 2:
             x = math.matmul(inputs, kernel)
         else:

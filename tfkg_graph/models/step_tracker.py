@@ -39,3 +39,30 @@ class _StepTracker:
 
     def per_output(self) -> list[float]:
         return list(self.outputs / self.count) if self.n_outputs and self.count else []
+
+
+class _Executions:
+    """Keras' ``steps_per_execution`` as callbacks see it: batch hooks fire once per group of ``k`` steps,
+    ``*_batch_begin`` with the group's first step and ``*_batch_end`` with its last, which Keras reports
+    as first + k - 1 even for a short last group. Each step is still one TF run here (a run already
+    costs less than what Keras saves by grouping)."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+    def begins(self, step: int) -> bool:
+        return step % self.k == 0
+
+    def ends(self, step: int) -> bool:
+        return (step + 1) % self.k == 0
+
+    def last_outputs(self, chunks: list[list[np.ndarray]]) -> list[np.ndarray]:
+        """The predictions of the last group of steps, joined as Keras' predict function returns them."""
+        group = chunks[(len(chunks) - 1) // self.k * self.k:]
+        return [np.concatenate([c[i] for c in group]) for i in range(len(group[0]))]
+
+    def short_group_end(self, last_step: int) -> int | None:
+        """The end step Keras reports for a last group cut short, or None when the last group was full."""
+        return None if self.ends(last_step) else last_step - last_step % self.k + self.k - 1

@@ -19,7 +19,7 @@ from ..runtime import dtypes, errors
 from . import data as data_mod
 from .functional import serialized
 from .runtime import ModelRuntime, TrainSpec, current_strategy
-from .step_tracker import _StepTracker, _verbosity
+from .step_tracker import _Executions, _StepTracker, _verbosity
 
 
 class Trainer:
@@ -31,6 +31,7 @@ class Trainer:
     ``train_on_batch`` and ``test_on_batch`` change shared state (metrics, callbacks, the optimizer) and
     serialize themselves on the model's lock: one at a time per model.
     """
+    steps_per_execution = 1  # compile() sets it
 
     # -- compile ------------------------------------------------------------------------------------------
     @serialized
@@ -53,6 +54,11 @@ class Trainer:
             "losses": [None if l is None else losses_mod.get(l) for l in per_loss],
             "weights": weights,
         }
+        if run_eagerly:
+            raise ValueError("run_eagerly=True: tfkg_graph always runs a TensorFlow graph; there is no eager mode")
+        if int(steps_per_execution) < 1:
+            raise ValueError(f"steps_per_execution must be at least 1, got {steps_per_execution}")
+        self.steps_per_execution = int(steps_per_execution)
         if jit_compile not in (True, False, "auto"):
             raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}")
         # "auto" is XLA off, as Keras 3 decides on a machine without GPUs (see docs/design.md)
@@ -228,6 +234,7 @@ class Trainer:
         val = self._eval_data(validation_data, validation_batch_size or batch_size, validation_steps)
         cbs = self._callback_list(callbacks, True, verbose=verbose, epochs=epochs, steps=train.num_batches())
         batch_begin, batch_end = cbs.wants_hook("on_train_batch_begin"), cbs.wants_hook("on_train_batch_end")
+        groups = _Executions(self.steps_per_execution)
         self.stop_training = False
         cbs.on_train_begin()
         initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
@@ -240,7 +247,7 @@ class Trainer:
             for step, (bx, by, bsw) in enumerate(train.epoch()):
                 if runtime is None:
                     runtime, fn, metric_slices, tracker = self._begin_pass(spec_holder[0], training=True)
-                if batch_begin:
+                if batch_begin and groups.begins(step):
                     cbs.on_train_batch_begin(step)
                 outs = self._run_step(fn, bx, by, bsw)
                 loss = tracker.update(outs, len(bx[0]), metric_slices)
@@ -248,12 +255,14 @@ class Trainer:
                     nan_reported = True
                     warnings.warn(f"epoch {epoch + 1}, batch {step}: the loss is NaN (diverged training or bad "
                                   "input values); use callbacks.TerminateOnNaN to stop", RuntimeWarning, stacklevel=2)
-                if batch_end:
+                if batch_end and groups.ends(step):
                     cbs.on_train_batch_end(step, self._logs(tracker, runtime))
                 if self.stop_training:
                     break
             if runtime is None:
                 raise ValueError("the training data produced no batches")
+            if batch_end and (end := groups.short_group_end(step)) is not None:
+                cbs.on_train_batch_end(end, self._logs(tracker, runtime))
             epoch_logs = self._logs(tracker, runtime)
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_loop(val, cbs)
@@ -336,6 +345,7 @@ class Trainer:
     def _evaluate_loop(self, val: Any, cbs: CallbackList, as_list: bool = False) -> Any:
         epochs, holder = val
         batch_begin, batch_end = cbs.wants_hook("on_test_batch_begin"), cbs.wants_hook("on_test_batch_end")
+        groups = _Executions(self.steps_per_execution)
         self.stop_evaluating = False
         cbs.on_test_begin()
         tracker = _StepTracker()
@@ -345,15 +355,17 @@ class Trainer:
                 raise ValueError("evaluation data must include targets")
             if runtime is None:
                 runtime, fn, slices, tracker = self._begin_pass(holder[0], training=False)
-            if batch_begin:
+            if batch_begin and groups.begins(step):
                 cbs.on_test_batch_begin(step)
             tracker.update(self._run_step(fn, bx, by, bsw), len(bx[0]), slices)
-            if batch_end:
+            if batch_end and groups.ends(step):
                 cbs.on_test_batch_end(step, self._logs(tracker, runtime))
             if self.stop_evaluating:
                 break
         if runtime is None:
             raise ValueError("the evaluation data produced no batches")
+        if batch_end and (end := groups.short_group_end(step)) is not None:
+            cbs.on_test_batch_end(end, self._logs(tracker, runtime))
         logs = self._logs(tracker, runtime)
         cbs.on_test_end(logs)
         return self._logs(tracker, runtime, as_list=True) if as_list else logs
@@ -387,17 +399,20 @@ class Trainer:
         fn = self._ensure_runtime().predict_fn
         cbs = self._callback_list(callbacks, False, verbose=_verbosity(verbose), epochs=1, steps=total)
         batch_begin, batch_end = cbs.wants_hook("on_predict_batch_begin"), cbs.wants_hook("on_predict_batch_end")
+        groups = _Executions(self.steps_per_execution)
         self.stop_predicting = False
         cbs.on_predict_begin()
         chunks: list[list[np.ndarray]] = []
         for step, bx in enumerate(batches):
-            if batch_begin:
+            if batch_begin and groups.begins(step):
                 cbs.on_predict_batch_begin(step)
             chunks.append(fn(*bx))
-            if batch_end:
-                cbs.on_predict_batch_end(step, {"outputs": self._structure_outputs(chunks[-1])})
+            if batch_end and groups.ends(step):
+                cbs.on_predict_batch_end(step, {"outputs": self._structure_outputs(groups.last_outputs(chunks))})
             if self.stop_predicting:
                 break
+        if batch_end and chunks and (end := groups.short_group_end(len(chunks) - 1)) is not None:
+            cbs.on_predict_batch_end(end, {"outputs": self._structure_outputs(groups.last_outputs(chunks))})
         cbs.on_predict_end()
         if not chunks:
             outputs = [np.zeros((0, *t.shape[1:]), dtypes.to_numpy(dtypes.as_dtype(t.dtype))) for t in self._outputs]

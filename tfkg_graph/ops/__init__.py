@@ -18,3 +18,12 @@ for _module in (nn, linalg, _numpy_module):
     __all__ += _new
 numpy = _numpy_module
 del _module, _new
+
+# keras.ops.math, and einsum/get_item/slogdet/rearrange (issue 19); core.py takes the rest of keras.ops.core
+from . import _numpy_extra, math  # noqa: E402
+
+for _module in (math, _numpy_extra):
+    _new = [n for n in _module.__all__ if n not in __all__]
+    globals().update({n: getattr(_module, n) for n in _new})
+    __all__ += _new
+del _module, _new

@@ -212,3 +212,10 @@ def norm(x: Any, axis: int | Sequence[int] | None = None, keepdims: bool = False
 
 # control flow: While/If ops calling functions, differentiated by our own rules
 while_loop, fori_loop, scan, cond = control_flow.while_loop, control_flow.fori_loop, control_flow.scan, control_flow.cond
+
+
+# the rest of Keras' keras.src.ops.core (issue 19), so this module holds all of its names
+from ._core_extra import *  # noqa: E402,F401,F403
+from ._core_extra import __all__ as _extra_names  # noqa: E402
+
+__all__ += _extra_names

@@ -11,6 +11,15 @@ from ..graph.ops.constants import convert
 
 __all__ = ["inv", "det", "solve", "solve_triangular"]
 
+from ._linalg_more import *  # noqa: E402,F401,F403 - factorizations (issue 19)
+from ._linalg_more import __all__ as _more_names  # noqa: E402
+
+__all__ += _more_names
+
+from ._jvp import jvp  # noqa: E402,F401 - forward mode from two reverse passes
+
+__all__ += ["jvp"]
+
 
 def inv(x: Any) -> Tensor:
     return _linalg.matrix_inverse(x)

@@ -227,3 +227,9 @@ def depth_to_space(x: Any, block_size: int, data_format: str = "channels_last") 
 
 def space_to_depth(x: Any, block_size: int, data_format: str = "channels_last") -> Tensor:
     return _blocks(nn_spatial.space_to_depth, x, block_size, data_format)
+
+
+from ._ctc import ctc_decode, ctc_loss  # noqa: E402,F401 - over TF's CTC kernels (issue 19)
+from ._nn_extra import fold, unfold  # noqa: E402,F401 - im2col / col2im (issue 19)
+
+__all__ += ["fold", "unfold", "ctc_loss", "ctc_decode"]

@@ -68,7 +68,9 @@ def compile_arguments(compile_config: dict[str, Any]) -> dict[str, Any]:
                 "loss": _compile_objects(compile_config.get("loss"), losses.get),
                 "loss_weights": compile_config.get("loss_weights"),
                 "metrics": _compile_objects(compile_config.get("metrics"), metrics.get),
-                "weighted_metrics": _compile_objects(compile_config.get("weighted_metrics"), metrics.get)}
+                "weighted_metrics": _compile_objects(compile_config.get("weighted_metrics"), metrics.get),
+                "steps_per_execution": int(compile_config.get("steps_per_execution") or 1),
+                "jit_compile": compile_config.get("jit_compile") is True}
     except (TypeError, ValueError) as e:
         raise UnsupportedKerasConfig(f"cannot compile this Keras model as saved: {e} (load it with "
                                      "compile=False and compile it yourself)") from None
@@ -113,7 +115,8 @@ def _compile_config(model: Any) -> dict[str, Any] | None:
     config = {key: _jsonable_compile_value(compiled[key])
               for key in ("loss", "loss_weights", "metrics", "weighted_metrics")}
     return {"optimizer": optimizers.serialize(compiled["optimizer"]), **config,
-            "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+            "run_eagerly": False, "steps_per_execution": getattr(model, "steps_per_execution", 1),
+            "jit_compile": bool(getattr(model, "jit_compile", False))}
 
 
 def save_keras_archive(model: Any, filepath: str) -> str:

@@ -11,6 +11,8 @@ from .python_utils import (Config, PyDataset, Sequence, get_source_inputs, is_ke
                            unpack_x_y_sample_weight)
 from .numerical import normalize, pad_sequences, to_categorical
 from .plot import model_to_dot, plot_model
+from .image_utils import array_to_img, img_to_array, load_img, save_img
+from ..callbacks.console import disable_interactive_logging, enable_interactive_logging, is_interactive_logging_enabled
 
 __all__ = ["IndexedDataset", "Progbar", "clear_session", "image_dataset_from_directory", "model_to_dot",
            "normalize", "pad_sequences", "plot_model", "set_random_seed", "split_dataset",
@@ -18,7 +20,8 @@ __all__ = ["IndexedDataset", "Progbar", "clear_session", "image_dataset_from_dir
            "Config", "CustomObjectScope", "PyDataset", "Sequence", "custom_object_scope", "deserialize_keras_object",
            "get_custom_objects", "get_file", "get_registered_name", "get_registered_object", "get_source_inputs",
            "is_keras_tensor", "pack_x_y_sample_weight", "register_keras_serializable", "serialize_keras_object",
-           "standardize_dtype", "unpack_x_y_sample_weight"]
+           "standardize_dtype", "unpack_x_y_sample_weight", "array_to_img", "img_to_array", "load_img", "save_img",
+           "disable_interactive_logging", "enable_interactive_logging", "is_interactive_logging_enabled"]
 
 CustomObjectScope = custom_object_scope = _registry.CustomObjectScope
 get_custom_objects, get_registered_name = _registry.get_custom_objects, _registry.get_registered_name
