@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any, Sequence
 
 from .load import Artifact
+from .loops import loop_tree
 from .views import PART_COLORS, PLACEHOLDER_OPS, VARIABLE_OPS, GraphView, InspectError, parse_input, part_of
 
 
@@ -29,7 +30,7 @@ def to_dot(art: Artifact, expand: bool = False, fetches: Sequence[str] | None = 
     members: dict[str, list[str]] = defaultdict(list)
     for n in names:
         members[group(n)].append(n)
-    lines = ["digraph G {", '  rankdir=TB; fontname="Helvetica";', '  node [shape=box, style="rounded,filled", fontname="Helvetica", '
+    lines = ["digraph G {", '  rankdir=TB; fontname="Helvetica"; compound=true;', '  node [shape=box, style="rounded,filled", fontname="Helvetica", '
              'fontsize=10];', '  edge [color="#555555"];']
     if expand:
         _dot_clusters(lines, g, names)
@@ -48,6 +49,8 @@ def to_dot(art: Artifact, expand: bool = False, fetches: Sequence[str] | None = 
             edges[key] = edges.get(key, True) and control  # data wins over control
     for (a, b), control in edges.items():
         lines.append(f"  {_q(a)} -> {_q(b)}" + (" [style=dashed];" if control else ";"))
+    for loop in loop_tree(g, names):
+        _dot_bodies(lines, group(loop["name"]), loop["functions"], part_of(loop["name"]), expand)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -81,6 +84,38 @@ def _dot_clusters(lines: list[str], g: GraphView, names: list[str]) -> None:
                 emit(sub, full, depth + 1)
                 lines.append(pad + "}")
     emit(tree, "", 1)
+
+
+def _dot_bodies(lines: list[str], caller: str, functions: list[dict], part: str, expand: bool) -> None:
+    """A loop's (or conditional's) bodies hung under the node that runs them by a dotted edge labelled
+    with the attr (body, cond, then_branch...): collapsed, one box per function; ``expand``, a cluster of
+    the function's nodes with their data edges. Nested loops' bodies hang under their node in turn."""
+    color = PART_COLORS[part]
+    for fn in functions:
+        key = f"{caller}>{fn['attr']}:{fn['function']}"
+        if not expand or not fn["nodes"]:
+            label = _label(f"{fn['attr']}: {fn['function']}", f"{len(fn['nodes'])} ops")
+            lines.append(f'  {_q(key)} [label={label}, shape=component, fillcolor="{color}"];')
+            lines.append(f"  {_q(caller)} -> {_q(key)} [style=dotted, label={_q(fn['attr'])}];")
+            inner = {node["name"]: key for node in fn["nodes"]}
+        else:
+            inner = {node["name"]: f"{key}/{node['name']}" for node in fn["nodes"]}
+            lines.append(f"  subgraph {_q('cluster_' + key)} {{ label={_q(fn['attr'] + ': ' + fn['function'])}; "
+                         'style="rounded,dashed";')
+            for node in fn["nodes"]:
+                lines.append(f"    {_q(inner[node['name']])} [label={_label(node['name'], node['op'])}, "
+                             f'fillcolor="{color}"];')
+            lines.append("  }")
+            for node in fn["nodes"]:
+                for src in node["inputs"]:
+                    if src in inner:
+                        lines.append(f"  {_q(inner[src])} -> {_q(inner[node['name']])};")
+            first = inner[fn["nodes"][0]["name"]]
+            lines.append(f"  {_q(caller)} -> {_q(first)} [style=dotted, label={_q(fn['attr'])}, "
+                         f"lhead={_q('cluster_' + key)}];")
+        for node in fn["nodes"]:
+            if node.get("functions"):
+                _dot_bodies(lines, inner[node["name"]], node["functions"], part, expand)
 
 
 def dot_available() -> str | None:

@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any, Sequence
 
 from .load import Artifact
+from .loops import loop_tree
 from .views import PART_COLORS, PLACEHOLDER_OPS, VARIABLE_OPS, InspectError, attr_value, parse_input, part_of
 
 
@@ -27,7 +28,11 @@ def node_info(art: Artifact, name: str, function: str | None = None) -> dict[str
     g = art.graph
     if function is None and parse_input(name)[0] in g.nodes:
         node = g.node(name)
-        return _node_dict(node, g.consumers.get(node.name, []))
+        out = _node_dict(node, g.consumers.get(node.name, []))
+        loops = loop_tree(g, [node.name])
+        if loops:
+            out["bodies"] = loops[0]["functions"]
+        return out
     for fn_name, fn in g.functions.items():
         if function not in (None, fn_name):
             continue

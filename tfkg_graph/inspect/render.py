@@ -48,6 +48,9 @@ def format_summary(s: dict[str, Any]) -> str:
             lines += ["", "functions:"] + table([(f["name"], f"{f['nodes']} nodes",
                                                    f"({', '.join(f['inputs'])}) -> ({', '.join(f['outputs'])})")
                                                   for f in s["functions"]])
+        if s.get("loops"):
+            lines += ["", "loops and conditionals (their bodies from the function library):"]
+            lines += format_loops(s["loops"])
         unknown = s["unknown_ops"]
         lines += ["", "ops unknown to the installed TensorFlow: " +
                   ("not checked" if unknown is None else ", ".join(unknown) or "none"),
@@ -78,6 +81,8 @@ def format_node(n: dict[str, Any]) -> str:
               for i in n["inputs"]] or ["    none"]
     lines += ["  consumers:"] + ([f"    {c}" for c in n.get("consumers", [])] or ["    none"])
     lines += ["  attrs:"] + ([f"    {k} = {_fmt_attr(v)}" for k, v in n["attrs"].items()] or ["    none"])
+    if n.get("bodies"):
+        lines += ["  bodies:"] + format_bodies(n["bodies"], "    ")
     return "\n".join(lines)
 
 
@@ -112,3 +117,23 @@ def format_diff(d: dict[str, Any]) -> str:
     if d["producer"][0] != d["producer"][1]:
         lines.append(f"(producer {d['producer'][0]} -> {d['producer'][1]}, not counted as a difference)")
     return "\n".join(lines)
+
+
+def format_bodies(functions: list[dict[str, Any]], indent: str) -> list[str]:
+    """Each function as ``attr: name (N nodes, in -> out)`` with its nodes (and nested bodies) below."""
+    lines = []
+    for fn in functions:
+        lines.append(f"{indent}{fn['attr']}: {fn['function']}  ({len(fn['nodes'])} nodes, "
+                     f"{fn['inputs']} inputs -> {fn['outputs']} outputs)")
+        for node in fn["nodes"]:
+            lines.append(f"{indent}  {node['name']}  {node['op']}")
+            lines += format_bodies(node.get("functions", []), indent + "    ")
+    return lines
+
+
+def format_loops(loops: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for loop in loops:
+        lines.append(f"  {loop['name']}  {loop['op']}  ({loop['part']})")
+        lines += format_bodies(loop["functions"], "    ")
+    return lines

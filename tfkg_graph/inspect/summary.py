@@ -12,6 +12,7 @@ from ..runtime.session import GraphHandle
 from ..saving.bundle import CheckpointIndex
 from ..saving.safety import SAFE_OPS, UnsafeGraphError, check_graph_def
 from .load import Artifact
+from .loops import loop_tree
 from .views import (NO_OUTPUT_OPS, NOT_OUTPUTS, OUTPUT_PARTS, PLACEHOLDER_OPS, VARIABLE_OPS, GraphView,
                     dtype_name, parse_input, part_of, shape_list)
 
@@ -70,6 +71,7 @@ def summarize(art: Artifact) -> dict[str, Any]:
     out["signatures"] = _signatures(art.meta_graph)
     out["functions"] = [_function_summary(f) for f in g.functions.values()]
     all_ops = _all_op_types(g)
+    out["loops"] = loop_tree(g)
     out["function_op_types"] = dict((all_ops - Counter(n.op for n in art.graph_def.node)).most_common())
     real_ops = set(all_ops) - set(g.functions)  # a node may call a library function by name
     out["unknown_ops"] = None if registry is None else sorted(real_ops - set(registry))

@@ -99,3 +99,9 @@ _IMAGE_LAYERS = (Resizing, CenterCrop, AutoContrast, RandomFlip, RandomCrop, Ran
                  ContrastLimitedAdaptiveHistogramEqualization)
 LAYERS.update({cls.__name__: cls for cls in _IMAGE_LAYERS})
 __all__ += [cls.__name__ for cls in _IMAGE_LAYERS]
+
+from .rnn import RNN  # noqa: E402
+from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells  # noqa: E402
+
+LAYERS.update({cls.__name__: cls for cls in (RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells)})
+__all__ += ["RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells"]

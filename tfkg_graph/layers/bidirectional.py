@@ -9,6 +9,7 @@ from ..graph import Tensor
 from ..graph.ops import array, control_flow
 from .base import Layer, flatten
 from .recurrent import _RNN
+from .rnn import RNN
 
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -22,8 +23,8 @@ class Bidirectional(Layer):
 
     def __init__(self, layer: _RNN, merge_mode: str | None = "concat", weights: Any = None,
                  backward_layer: _RNN | None = None, **kwargs: Any):
-        if not isinstance(layer, _RNN):
-            raise ValueError(f"Bidirectional wraps a recurrent layer (SimpleRNN, LSTM, GRU), got {layer!r}")
+        if not isinstance(layer, (_RNN, RNN)):
+            raise ValueError(f"Bidirectional wraps a recurrent layer (SimpleRNN, LSTM, GRU, RNN), got {layer!r}")
         if merge_mode not in _MERGE_MODES:
             raise ValueError(f"Bidirectional merge_mode must be one of {_MERGE_MODES}, got {merge_mode!r}")
         super().__init__(**kwargs)

@@ -15,33 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..graph import Tensor
-from ..graph.ops import array, constants, control_flow, math
-from ..graph.ops.state import Initializer
-from ..runtime import dtypes
+from ..graph.ops import array, constants, math
 from .base import (Layer, flatten, get_activation, get_constraint, get_initializer, get_regularizer,
                    serialize)
+from .rnn import time_loop
+from .rnn_cells import (UnitForgetBias, dropout_mask, gru_input_bias, gru_recurrent, gru_step, lstm_step,
+                        simple_rnn_step)
 from .rnn_state import StatefulMixin
 
-
-def _dropout_mask(like: Tensor, rate: float, seed: int | None) -> Tensor:
-    """A (batch, features) keep-mask scaled by 1/(1-rate), drawn once per call like Keras' RNN cells."""
-    graph = like.graph
-    s1, s2 = graph.next_seed()
-    uniform = graph.create_op("RandomUniform", [array.shape(like)], {
-        "dtype": like.dtype, "seed": s1 if seed is None else int(seed), "seed2": s2}).outputs[0]
-    return math.cast(math.greater_equal(uniform, rate), like.dtype) * (1.0 / (1.0 - rate))
-
-
-class _UnitForgetBias(Initializer):
-    """LSTM bias blocks [i, f, c, o]: ``init`` everywhere except ones for the forget gate."""
-
-    def __init__(self, init: Initializer):
-        self.init = init
-
-    def __call__(self, shape, dtype="float32", graph=None):
-        units = shape[0] // 4
-        return array.concat([self.init((units,), dtype), array.ones((units,), dtype),
-                             self.init((2 * units,), dtype)], 0)
+_dropout_mask, _UnitForgetBias = dropout_mask, UnitForgetBias  # their older names here
 
 
 class _RNN(StatefulMixin, Layer):
@@ -132,7 +114,8 @@ class _RNN(StatefulMixin, Layer):
         return array.reshape(flat, array.stack([dims[0], constants.constant(steps, "int32") if isinstance(
             steps, int) else steps, constants.constant(self.gates * self.units, "int32")]))
 
-    def _step(self, x: Tensor, states: list[Tensor], recurrent: dict[str, Tensor]) -> list[Tensor]:
+    def _step(self, x: Tensor, h_in: Tensor, states: list[Tensor], recurrent: dict[str, Tensor]) -> list[Tensor]:
+        """(projected input, the previous output after recurrent dropout, the states) -> new states."""
         raise NotImplementedError
 
     def _recurrent_weights(self) -> dict[str, Tensor]:
@@ -163,86 +146,22 @@ class _RNN(StatefulMixin, Layer):
             if len(states) != self.state_count:
                 raise ValueError(f"{type(self).__name__} ({self.name}) takes {self.state_count} initial "
                                  f"state(s), got {len(states)}")
-        if mask is not None:
-            mask = flatten(mask)[0]
-            if mask.dtype != dtypes.BOOL:
-                mask = math.cast(mask, "bool")
         recurrent_drop = (_dropout_mask(states[0], self.recurrent_dropout, self.seed)
                           if training and 0 < self.recurrent_dropout < 1 else None)
         recurrent = self._recurrent_weights()
-        run = self._unrolled if self.unroll else self._looped
-        sequence, output, states = run(projected, steps, states, mask, recurrent_drop, recurrent)
+
+        def step(x: Tensor, states: list[Tensor]) -> tuple[Tensor, list[Tensor]]:
+            h_in = states[0] * recurrent_drop if recurrent_drop is not None else states[0]
+            new_states = self._step(x, h_in, states, recurrent)
+            return new_states[0], new_states
+
+        sequence, output, states = time_loop(
+            step, projected, states, mask, self.units, go_backwards=self.go_backwards, unroll=self.unroll,
+            return_sequences=self.return_sequences, zero_output_for_mask=self.zero_output_for_mask)
         result = sequence if self.return_sequences else output
         if self.stateful:
             result, *states = self.update_states([result, *states], states)
         return [result, *states] if self.return_state else result
-
-    def _cell(self, x: Tensor, keep: Tensor | None, states: list[Tensor], output: Tensor | None,
-              recurrent_drop: Tensor | None, recurrent: dict[str, Tensor]) -> tuple[Tensor, list[Tensor]]:
-        """One step with Keras' mask semantics: a masked step keeps the states and repeats the output."""
-        h = states[0] * recurrent_drop if recurrent_drop is not None else states[0]
-        new_states = self._step(x, [h, *states[1:]], recurrent)
-        new_output = new_states[0]
-        if keep is not None:
-            previous = output if output is not None else array.zeros_like(new_output)
-            new_output = math.select(keep, new_output, previous)
-            new_states = [math.select(keep, new, old) for new, old in zip(new_states, states)]
-        return new_output, new_states
-
-    def _unrolled(self, projected, steps, states, mask, recurrent_drop, recurrent):
-        """``unroll=True``: one copy of the cell per step (a known number of steps)."""
-        xs = array.unstack(projected, steps, axis=1)
-        step_masks = None if mask is None else [array.expand_dims(m, -1) for m in array.unstack(mask, steps, axis=1)]
-        order = list(range(steps))[::-1] if self.go_backwards else list(range(steps))
-        outputs: list[Tensor] = []
-        output = None
-        for t in order:
-            output, states = self._cell(xs[t], None if mask is None else step_masks[t], states, output,
-                                        recurrent_drop, recurrent)
-            outputs.append(output)
-        if mask is not None and self.zero_output_for_mask:
-            zeros = array.zeros_like(output)
-            outputs = [math.select(step_masks[t], out, zeros) for t, out in zip(order, outputs)]
-            output = outputs[-1]
-        sequence = array.stack(outputs, axis=1) if self.return_sequences else None
-        return sequence, output, states
-
-    def _looped(self, projected, steps, states, mask, recurrent_drop, recurrent):
-        """``unroll=False`` (Keras' default): a While loop over time, any number of steps. Each step
-        reads its input (and mask) from a TensorList by index and pushes its output onto another."""
-        time_major = array.transpose(projected, [1, 0, 2])
-        mask_major = None if mask is None else array.expand_dims(array.transpose(mask, [1, 0]), -1)
-        steps = array.shape(projected)[1]
-        inputs = control_flow.from_tensor(time_major)
-        masks = None if mask is None else control_flow.from_tensor(mask_major)
-        step_shape = (projected.shape[0], projected.shape[2])
-        collected = ([control_flow.empty_list(projected.dtype, steps, element_shape=(None, self.units))]
-                     if self.return_sequences else [])
-
-        def body(t, states, output, collected):
-            index = steps - 1 - t if self.go_backwards else t
-            x = control_flow.get_item(inputs, index, projected.dtype, step_shape)
-            keep = None if mask is None else control_flow.get_item(masks, index, dtypes.BOOL, (projected.shape[0], 1))
-            output, states = self._cell(x, keep, states, output if mask is not None else None,
-                                        recurrent_drop, recurrent)
-            return t + 1, states, output, [control_flow.push_back(h, output) for h in collected]
-
-        _, states, output, collected = control_flow.while_loop(
-            lambda *_: constants.constant(True), body,
-            (constants.constant(0, "int32"), states, array.zeros_like(states[0]), collected),
-            maximum_iterations=steps, name="rnn")
-        sequence = None
-        if self.return_sequences:
-            sequence = control_flow.stack(collected[0], projected.dtype, (projected.shape[0], self.units))
-            if mask is not None and self.zero_output_for_mask:
-                ordered_mask = control_flow.reverse_(mask_major, 0) if self.go_backwards else mask_major
-                sequence = math.select(ordered_mask, sequence, array.zeros_like(sequence))
-            sequence = array.transpose(sequence, [1, 0, 2])
-            sequence.shape = (projected.shape[0], projected.shape[1], self.units)  # a known length stays known
-        if mask is not None and self.zero_output_for_mask:
-            last = mask[:, 0:1] if self.go_backwards else mask[:, -1:]
-            output = math.select(last, output, array.zeros_like(output))
-        return sequence, output, states
 
     def keras_weight_path(self, weight) -> str:
         """Where Keras 3 tracks the weight inside the layer object (checkpoint paths): ``cell/kernel``."""
@@ -274,8 +193,8 @@ class SimpleRNN(_RNN):
 
     cell_name = "simple_rnn_cell"
 
-    def _step(self, x, states, recurrent):
-        return [self.activation(x + math.matmul(states[0], recurrent["kernel"]))]
+    def _step(self, x, h_in, states, recurrent):
+        return simple_rnn_step(x, h_in, recurrent, self.activation)
 
     def get_config(self):
         return {k: v for k, v in super().get_config().items() if k != "seed"}  # Keras leaves it out too
@@ -300,11 +219,8 @@ class LSTM(_RNN):
     def _bias_initializer(self):
         return _UnitForgetBias(self.bias_initializer) if self.unit_forget_bias else self.bias_initializer
 
-    def _step(self, x, states, recurrent):
-        h, c = states
-        i, f, g, o = array.split(x + math.matmul(h, recurrent["kernel"]), 4, axis=1)
-        c = self.recurrent_activation(f) * c + self.recurrent_activation(i) * self.activation(g)
-        return [self.recurrent_activation(o) * self.activation(c), c]
+    def _step(self, x, h_in, states, recurrent):
+        return lstm_step(x, h_in, states[1], recurrent, self.activation, self.recurrent_activation)
 
     def get_config(self):
         return {**super().get_config(), "recurrent_activation": serialize(self.recurrent_activation),
@@ -331,33 +247,14 @@ class GRU(_RNN):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
     def _input_bias(self):
-        if self.bias is None:
-            return None
-        return self.bias.value()[0] if self.reset_after else self.bias.value()
+        return gru_input_bias(self.bias.value() if self.bias is not None else None, self.reset_after)
 
     def _recurrent_weights(self):
-        kernel = self.recurrent_kernel.value()
-        if self.reset_after:
-            return {"kernel": kernel, "bias": self.bias.value()[1] if self.bias is not None else None}
-        return {"gates": kernel[:, :2 * self.units], "candidate": kernel[:, 2 * self.units:]}
+        return gru_recurrent(self.recurrent_kernel.value(), self.bias.value() if self.bias is not None else None,
+                             self.units, self.reset_after)
 
-    def _step(self, x, states, recurrent):
-        h = states[0]
-        x_z, x_r, x_h = array.split(x, 3, axis=1)
-        if self.reset_after:
-            inner = math.matmul(h, recurrent["kernel"])
-            if recurrent["bias"] is not None:
-                inner = inner + recurrent["bias"]
-            r_z, r_r, r_h = array.split(inner, 3, axis=1)
-            z = self.recurrent_activation(x_z + r_z)
-            r = self.recurrent_activation(x_r + r_r)
-            candidate = self.activation(x_h + r * r_h)
-        else:
-            r_z, r_r = array.split(math.matmul(h, recurrent["gates"]), 2, axis=1)
-            z = self.recurrent_activation(x_z + r_z)
-            r = self.recurrent_activation(x_r + r_r)
-            candidate = self.activation(x_h + math.matmul(r * h, recurrent["candidate"]))
-        return [z * h + (1.0 - z) * candidate]
+    def _step(self, x, h_in, states, recurrent):
+        return gru_step(x, h_in, states[0], recurrent, self.activation, self.recurrent_activation, self.reset_after)
 
     def get_config(self):
         return {**super().get_config(), "recurrent_activation": serialize(self.recurrent_activation),

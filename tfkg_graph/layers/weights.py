@@ -34,7 +34,8 @@ class Weight:
 
     @property
     def path(self) -> str:
-        return f"{self.layer.name}/{self.name}"
+        """``<layer>/<weight>``; a recurrent cell's weights sit under its RNN (``rnn/lstm_cell/kernel``)."""
+        return f"{getattr(self.layer, 'weight_scope', None) or self.layer.name}/{self.name}"
 
     @property
     def trainable(self) -> bool:

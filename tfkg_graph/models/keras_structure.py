@@ -187,7 +187,8 @@ def keras_object_paths(model: Any) -> dict[str, list[str]]:
         for w in getattr(layer, "weights", ()):
             attr = (layer.keras_weight_path(w) if hasattr(layer, "keras_weight_path")  # nested: rnn cells
                     else w.name)
-            if not hasattr(w.layer, "keras_weight_path"):  # a plain layer's attribute (also inside a wrapper)
+            if not hasattr(w.layer, "keras_weight_path") and not getattr(layer, "keras_weight_paths_exact", False):
+                # a plain layer's attribute (also inside a wrapper; an RNN's cell paths are already exact)
                 head, _, leaf = attr.rpartition("/")
                 attr = (head + "/" if head else "") + _KERAS_PRIVATE.get(leaf, leaf)
             out[w.path] = [f"{prefix}/{i}/{attr}"]

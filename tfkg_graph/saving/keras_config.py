@@ -17,7 +17,7 @@ from .model_classes import deserialize, is_model, is_sequential
 MODEL_CLASSES = ("Functional", "Model", "Sequential")
 _LAYER_KWARGS = {"name", "trainable", "dtype", "activity_regularizer", "input_shape", "input_dim",
                  "batch_input_shape", "autocast"}  # what Layer.__init__ takes for every layer
-_NESTED_LAYER_KEYS = ("layer", "backward_layer")  # wrappers: TimeDistributed, Bidirectional
+_NESTED_LAYER_KEYS = ("layer", "backward_layer", "cell")  # wrappers: TimeDistributed, Bidirectional, RNN
 _NOT_FROM_FILES = {"Lambda": "its function is stored as Python bytecode of the Keras side"}
 # The ops Keras 3 records in a functional config to compute a mask it passes as a ``mask`` argument
 # (Masking, Embedding(mask_zero=True), merged masks); our layers derive the same masks themselves.
@@ -151,6 +151,8 @@ class _Reader:
         for key in _NESTED_LAYER_KEYS:
             if isinstance(config.get(key), dict):
                 config[key] = self.entry(config[key], f"{label} > ")
+        if isinstance(config.get("cells"), list):  # StackedRNNCells
+            config["cells"] = [self.entry(c, f"{label} > ") if isinstance(c, dict) else c for c in config["cells"]]
         for (class_name, key), default in _SAME_AS_DEFAULT.items():
             if cls.__name__ == class_name and config.get(key) == default:
                 config[key] = None
