@@ -112,9 +112,10 @@ def test_short_runs_keep_the_gil_and_give_the_same_results_and_errors(monkeypatc
     held = step._one_call._run_holding
     calls = []
     step._one_call._run_holding = lambda *a: calls.append(1) or held(*a)
-    step._one_call._recent_ns = 0
     x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
     want = per_call(x, np.int32(2))
+    step(x, np.int32(2))  # the first run of a feed size is measured with the GIL released
+    assert not calls
 
     def serve() -> None:
         for _ in range(200):
@@ -141,3 +142,25 @@ def test_graphs_with_ops_that_may_wait_always_release_the_gil():
     session = Session(g)
     assert session.make_callable(["x:0"], ["double:0"])._one_call._run_holding is None
     assert Session(_graph()).make_callable(["x:0"], ["double:0"])._one_call._run_holding is not None
+
+
+def test_a_size_class_whose_held_run_ran_long_releases_the_gil_from_then_on(monkeypatch):
+    """The choice is per feed size (powers of two of the bytes fed); a held run a hundred times over the limit
+    (a cost that depends on the values) sends its size class back to releasing, for good."""
+    session = Session(_graph())
+    step = session.make_callable(["x:0"], ["double:0"])._one_call
+    held = step._run_holding
+    calls = []
+    step._run_holding = lambda *a: calls.append(1) or held(*a)
+    small, large = np.ones((1, 3), np.float32), np.ones((64, 3), np.float32)
+    step((small,))
+    step((large,))
+    assert sorted(step._fastest_ns) == [small.nbytes.bit_length(), large.nbytes.bit_length()]
+    monkeypatch.setattr(fastrun, "HOLD_GIL_BELOW_NS", 1)  # every run now "a hundred times over"
+    step._fastest_ns[small.nbytes.bit_length()] = 0       # ...but this class measured as instant
+    step((small,))
+    assert len(calls) == 1 and step._fastest_ns[small.nbytes.bit_length()] == fastrun.NEVER_HOLD
+    monkeypatch.setattr(fastrun, "HOLD_GIL_BELOW_NS", 10**12)
+    step((small,))
+    step((large,))
+    assert len(calls) == 2  # the large class holds now; the small one never again

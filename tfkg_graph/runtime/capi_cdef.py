@@ -108,7 +108,7 @@ typedef struct {
 } tfkg_plan;
 typedef struct {
   const void** feed_data; const int64_t* feed_dims; const size_t* feed_bytes; void** fetch_data;
-  size_t* fetch_bytes; TF_Tensor** fetch_tensors; TF_Tensor** inputs; TF_Status* status;
+  size_t* fetch_bytes; TF_Tensor** fetch_tensors; TF_Tensor** inputs; TF_Status* status; int64_t run_ns;
 } tfkg_call;
 int tfkg_run(const tfkg_plan*, TF_Session*, tfkg_call*);
 """

@@ -24,7 +24,6 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,8 @@ HOLD_GIL_BELOW_NS = 50_000
 # Op types that may wait for something outside the run: a graph holding one never keeps the GIL.
 MAY_WAIT = ("Queue", "Barrier", "Stage", "Recv", "Send", "Collective", "Iterator", "PyFunc", "Dataset",
             "Accumulator", "Notification")
+
+UNMEASURED, NEVER_HOLD = 1 << 62, 1 << 63  # a size class's fastest run before any, and once it ran long
 
 _state: dict[str, Any] = {}
 _load_lock = threading.Lock()
@@ -135,13 +136,16 @@ class Step:
             "targets": ports[2], "n_targets": counts[2]})
         self._spare: list[CallBuffers] = []
         self._plan_address = _address(self._plan)
-        # None: always release the GIL. Otherwise the helper called with the GIL kept, used while the
-        # recent runs average under HOLD_GIL_BELOW_NS; it starts above, so a first (slow) run releases.
-        # Updates race harmlessly between threads: the average only steers the choice.
+        # None: always release the GIL. Otherwise the helper called with the GIL kept, for feeds of a size
+        # class (total bytes, by powers of two) whose fastest run so far took under HOLD_GIL_BELOW_NS.
+        # The fastest run, not an average: other threads' runs only ever slow a run down, so the minimum
+        # is the work itself. A size class starts unmeasured (released), and one whose held run took a hundred
+        # times the limit (5 ms: a graph whose cost depends on the values) is released from then on. Threads
+        # race harmlessly on the table: a lost update only delays the choice.
         may_wait = bool(session.target) or any(
             kind in op for op in session.graph.op_types() for kind in MAY_WAIT)
         self._run_holding = None if may_wait else _state["holding"]
-        self._recent_ns = 4 * HOLD_GIL_BELOW_NS
+        self._fastest_ns: dict[int, int] = {}
         self._session_ptr: tuple[Any, int] = (None, 0)
 
     @staticmethod
@@ -155,7 +159,7 @@ class Step:
         except IndexError:
             buffers = CallBuffers(len(self.feeds), len(self.fetches), self._n_dims)
         keep = []  # the arrays and cffi views whose memory the helper reads or writes
-        rows = None
+        rows, total_bytes = None, 0
         try:
             data, dims, nbytes = buffers.feed_data, buffers.feed_dims, buffers.feed_bytes
             for i, feed in enumerate(self.feeds):
@@ -168,6 +172,7 @@ class Step:
                 at = self._dims_at[i]
                 dims[at:at + feed.rank] = value.shape
                 nbytes[i] = value.nbytes
+                total_bytes += value.nbytes
                 if rows is None and value.ndim:
                     rows = value.shape[0]
             outs = []
@@ -186,15 +191,20 @@ class Step:
             session = self.session
             ptr = session.enter_run()
             try:
-                started = time.perf_counter_ns()
-                if self._run_holding is not None and self._recent_ns < HOLD_GIL_BELOW_NS:
+                size_class = total_bytes.bit_length()
+                fastest = self._fastest_ns.get(size_class, UNMEASURED)
+                hold = fastest < HOLD_GIL_BELOW_NS and self._run_holding is not None
+                if hold:
                     if self._session_ptr[0] is not ptr:
                         self._session_ptr = (ptr, _address(ptr))
                     code = self._run_holding(self._plan_address, self._session_ptr[1], buffers.address)
                 else:
                     code = self._run(self._plan, ptr, buffers.ptr)
-                took = min(time.perf_counter_ns() - started, 1_000_000)
-                self._recent_ns += (took - self._recent_ns) // 8
+                took = buffers.ptr.run_ns  # measured in C: a GIL hand-over right after the call is not in it
+                if hold and took > 100 * HOLD_GIL_BELOW_NS:
+                    self._fastest_ns[size_class] = NEVER_HOLD
+                elif took < fastest < NEVER_HOLD:
+                    self._fastest_ns[size_class] = took
             finally:
                 session.exit_run()
             if code == ALLOCATION_FAILED:
