@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import os
-import re
 
 import numpy as np
 import pytest
+from _differences import not_implemented
 
 from tfkg_graph import constraints, initializers, regularizers
 from tfkg_graph.graph import Graph
@@ -19,20 +18,6 @@ keras = pytest.importorskip("keras")
 
 MODULES = ["activations", "initializers", "regularizers", "constraints", "losses", "metrics", "optimizers",
            "optimizers.schedules", "utils", "saving", "backend", "models", "callbacks"]
-DIFFERENCES = os.path.join(os.path.dirname(__file__), "..", "docs", "differences.md")
-
-
-def _not_implemented() -> set[str]:
-    """``keras.<module>.<Name>`` entries of the "Not implemented" section(s) of docs/differences.md."""
-    with open(DIFFERENCES, encoding="utf-8") as f:
-        text = f.read()
-    names: set[str] = set()
-    for section in re.split(r"^#+ ", text, flags=re.M):
-        if section.lower().startswith("not implemented"):
-            names.update(re.findall(r"`keras\.([a-z_.]+\.[A-Za-z_0-9]+)`", section))
-    return names
-
-
 def _keras_public(module: str) -> list[str]:
     return [n for n in dir(importlib.import_module(f"keras.{module}")) if not n.startswith("_")]
 
@@ -50,7 +35,7 @@ def assert_same_config(ours: dict, theirs: dict) -> None:
 @pytest.mark.parametrize("module", MODULES)
 def test_every_keras_name_exists_or_is_listed_with_a_reason(module):
     ours = importlib.import_module(f"tfkg_graph.{module}")
-    listed = _not_implemented()
+    listed = not_implemented()
     missing = [n for n in _keras_public(module) if not hasattr(ours, n) and f"{module}.{n}" not in listed]
     assert not missing, f"keras.{module} names neither implemented nor listed in docs/differences.md: {missing}"
     stale = [n for n in listed if n.rsplit(".", 1)[0] == module and hasattr(ours, n.rsplit(".", 1)[1])]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from test_keras_names import _keras_public, _not_implemented
+from _differences import not_implemented
+from test_keras_names import _keras_public
 from tfkg_graph import layers
 
 keras = pytest.importorskip("keras")
@@ -14,7 +15,7 @@ RECURRENT = {"ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
 
 
 def test_every_keras_layer_name_exists_or_is_listed_with_a_reason():
-    listed = {n.split(".", 1)[1] for n in _not_implemented() if n.startswith("layers.")}
+    listed = {n.split(".", 1)[1] for n in not_implemented() if n.startswith("layers.")}
     public = [n for n in _keras_public("layers") if n not in RECURRENT]
     missing = [n for n in public if not hasattr(layers, n) and n not in listed]
     assert not missing, f"keras.layers names neither implemented nor listed in docs/differences.md: {missing}"

@@ -3,12 +3,11 @@ their gradients against tf.GradientTape, and every top-level ``keras.ops`` name 
 implemented in docs/differences.md."""
 from __future__ import annotations
 
-import os
-import re
 import types
 
 import numpy as np
 import pytest
+from _differences import not_implemented
 
 keras = pytest.importorskip("keras")
 
@@ -366,23 +365,10 @@ def test_bad_arguments_raise_clear_errors(call, error):
             call()
 
 
-DIFFERENCES = os.path.join(os.path.dirname(__file__), "..", "docs", "differences.md")
-
-
-def _listed() -> set[str]:
-    with open(DIFFERENCES, encoding="utf-8") as f:
-        text = f.read()
-    names: set[str] = set()
-    for section in re.split(r"^#+ ", text, flags=re.M):
-        if section.lower().startswith("not implemented"):
-            names.update(re.findall(r"`keras\.(ops\.[A-Za-z_0-9.]+)`", section))
-    return names
-
-
 def test_every_top_level_keras_ops_name_exists_or_is_listed():
     """A top-level name counts as listed as ``keras.ops.<name>`` or under the Keras sub-namespace that
     also exports it (``keras.ops.numpy.<name>``, ``keras.ops.nn.<name>``...), so lists are not repeated."""
-    listed = _listed()
+    listed = {n for n in not_implemented() if n.startswith("ops.")}
     subs = [n for n in dir(keras.ops) if isinstance(getattr(keras.ops, n), types.ModuleType)]
     missing = []
     for name in dir(keras.ops):
@@ -453,7 +439,7 @@ def test_ops_math_and_core_modules_hold_keras_names(module):
     """``tfkg_graph.ops.math`` / ``ops.core`` hold the names Keras defines in ``keras.src.ops.math`` /
     ``keras.src.ops.core`` (Keras exports them at ``keras.ops`` only), except those listed as not implemented."""
     ours = getattr(ops, module)
-    listed = _listed()
+    listed = {n for n in not_implemented() if n.startswith("ops.")}
     theirs = [n for n in dir(keras.ops) if getattr(getattr(keras.ops, n), "__module__", "") == f"keras.src.ops.{module}"]
     assert theirs
     missing = [n for n in theirs if not hasattr(ours, n) and f"ops.{n}" not in listed]

@@ -3,11 +3,10 @@ differentiable ones against tf.GradientTape, and every Keras ops.nn/linalg/image
 listed under "Not implemented" in docs/differences.md."""
 from __future__ import annotations
 
-import os
-import re
 
 import numpy as np
 import pytest
+from _differences import not_implemented
 
 keras = pytest.importorskip("keras")
 
@@ -133,19 +132,6 @@ def test_nn_gradients_match_gradient_tape(tf, name):
         np.testing.assert_allclose(o, t.numpy(), rtol=1e-4, atol=1e-4)
 
 
-DIFFERENCES = os.path.join(os.path.dirname(__file__), "..", "docs", "differences.md")
-
-
-def _not_implemented() -> set[str]:
-    with open(DIFFERENCES, encoding="utf-8") as f:
-        text = f.read()
-    names: set[str] = set()
-    for section in re.split(r"^#+ ", text, flags=re.M):
-        if section.lower().startswith("not implemented"):
-            names.update(re.findall(r"`keras\.([a-z_.]+\.[A-Za-z_0-9]+)`", section))
-    return names
-
-
 @pytest.mark.parametrize("module", ["ops.nn", "ops.linalg", "ops.image", "random"])
 def test_every_keras_name_exists_or_is_listed(module):
     ours = {"ops.nn": ops.nn, "random": our_random}.get(module)
@@ -154,7 +140,7 @@ def test_every_keras_name_exists_or_is_listed(module):
     theirs = keras.ops if module.startswith("ops") else keras
     for part in module.split("."):
         theirs = getattr(theirs, part) if part != "ops" else theirs
-    listed = _not_implemented()
+    listed = not_implemented()
     missing = [n for n in dir(theirs) if not n.startswith("_") and not hasattr(ours, n)
                and f"{module}.{n}" not in listed]
     assert not missing, f"keras.{module} names neither implemented nor listed in docs/differences.md: {missing}"
