@@ -3,7 +3,8 @@ MultiHeadAttention over itself + residual -> LayerNormalization -> mean over the
 
 Attention alone ignores word order, and "not" flips the next opinion word, so a learned position
 embedding (a custom layer, written with ``tfkg_graph.ops`` names as a Keras one would be) is added to
-each word. Same data, split and metrics as ``train.py``. Run ``python examples/text/train_transformer.py``;
+each word. The input length is unknown (``Input((None,))``): the layer adds the first ``length``
+positions of its table, so one model takes reviews of any length up to ``MAX_LEN``. Same data, split and metrics as ``train.py``. Run ``python examples/text/train_transformer.py``;
 with the fixed seeds test accuracy reaches >= 0.9 in 20 epochs (tests/test_attention.py runs it).
 """
 from __future__ import annotations
@@ -20,16 +21,25 @@ class PositionEmbedding(layers.Layer):
 
     supports_masking = True
 
+    def __init__(self, max_length: int, **kwargs):
+        super().__init__(**kwargs)
+        self.max_length = max_length
+
     def build(self, input_shape):
-        self.positions = self.add_weight(shape=tuple(input_shape[1:]), initializer="uniform", name="positions")
+        self.positions = self.add_weight(shape=(self.max_length, input_shape[-1]), initializer="uniform",
+                                         name="positions")
 
     def call(self, inputs):
-        return ops.add(inputs, self.positions)
+        length = ops.shape(inputs)[1]  # known only when a batch arrives: any length up to max_length
+        return ops.add(inputs, ops.take(self.positions, ops.arange(length), axis=0))
+
+    def get_config(self):
+        return {**super().get_config(), "max_length": self.max_length}
 
 
 def build_model(vocabulary: int) -> models.Model:
-    words = layers.Input((train.MAX_LEN,), dtype="int32", name="review")
-    x = PositionEmbedding()(layers.Embedding(vocabulary, 16, mask_zero=True)(words))
+    words = layers.Input((None,), dtype="int32", name="review")  # any length up to MAX_LEN
+    x = PositionEmbedding(train.MAX_LEN)(layers.Embedding(vocabulary, 16, mask_zero=True)(words))
     attended = layers.MultiHeadAttention(num_heads=2, key_dim=8)(x, x)
     x = layers.GlobalAveragePooling1D()(layers.LayerNormalization()(layers.Add()([x, attended])))
     return models.Model(words, layers.Dense(1, activation="sigmoid")(x), name="reviews_transformer")
