@@ -228,3 +228,15 @@ def test_initializers_are_reproducible_and_differ_between_ops():
     assert not np.allclose(sample(state.GlorotUniform(seed=43))[0], a1)
     u1, u2 = sample(state.HeNormal(), seed=7)[0], sample(state.HeNormal(), seed=8)[0]
     assert not np.allclose(u1, u2)          # unseeded ops follow the graph seed
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int64", "float32", "int32"])
+def test_one_hot_has_the_dtype_it_was_asked_for(dtype, tf):
+    """One-hot's on/off values used to go through a numpy scalar that constant() narrowed to 32 bits."""
+    g = Graph()
+    with g.as_default():
+        t = array.one_hot(constant(np.array([1, 2, 0], np.int32)), 3, dtype=dtype)
+    got = Session(g).run(t)
+    want = tf.one_hot([1, 2, 0], 3, dtype=dtype).numpy()
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)

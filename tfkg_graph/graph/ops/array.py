@@ -179,10 +179,9 @@ def range_(start: Any, limit: Any, delta: Any = 1, name: str | None = None) -> T
 def one_hot(indices: Any, depth: int, on_value: float = 1.0, off_value: float = 0.0, axis: int = -1,
             dtype: Any = "float32", name: str | None = None) -> Tensor:
     indices = convert(indices)
-    np_dt = dtypes.to_numpy(dtypes.as_dtype(dtype))
-    g = indices.graph
-    return out("OneHot", [indices, constant(np.int32(depth), graph=g), constant(np_dt.type(on_value), graph=g),
-                          constant(np_dt.type(off_value), graph=g)], {"axis": axis}, name=name)
+    dt, g = dtypes.as_dtype(dtype), indices.graph
+    return out("OneHot", [indices, constant(np.int32(depth), graph=g), constant(on_value, dt, graph=g),
+                          constant(off_value, dt, graph=g)], {"axis": axis}, name=name)
 
 
 def broadcast_to(x: Any, target_shape: Any, name: str | None = None) -> Tensor:
