@@ -1,5 +1,6 @@
-"""The one-foreign-call step (runtime/fastrun.c): the same results and errors as the per-call cffi path,
-its fall-backs (fetches of an unforeseen shape, no compiler, TFKG_FASTRUN=0), and its build cache."""
+"""The one-call step (runtime/fastrun.c, a CPython extension): the same results and errors as the per-call
+cffi path, its conversions (lists, scalars, other dtypes and orders), its fall-backs (no compiler,
+TFKG_FASTRUN=0), its GIL table, and its build cache."""
 from __future__ import annotations
 
 import os
@@ -39,6 +40,9 @@ CASES = [  # feeds, fetches, values
     (["b"], ["not_b"], lambda r: [r.normal(size=7) > 0]),
     (["x"], ["double"], lambda r: [r.normal(size=(2, 3))]),  # float64 values: converted, same as before
     (["x"], ["double"], lambda r: [np.asfortranarray(r.normal(size=(3, 3)).astype(np.float32))]),
+    (["x"], ["double"], lambda r: [r.normal(size=(2, 3)).astype(">f4")]),  # big-endian: converted
+    (["x"], ["double"], lambda r: [[[1.0, 2.0, 3.0]]]),                     # a list
+    (["x"], ["double"], lambda r: [r.normal(size=(4, 6)).astype(np.float32)[:, ::2]]),  # strided view
 ]
 
 
@@ -68,6 +72,8 @@ def test_runtime_errors_raise_and_the_next_call_works():
     np.testing.assert_array_equal(step(x, np.int32(6))[0], np.ones((6, 2), np.float32))
     with pytest.raises(errors.InvalidArgumentError, match="expects shape"):
         step(np.ones((4, 2), np.float32), np.int32(2))
+    with pytest.raises(TypeError, match="expected 2 feed value"):
+        step(x)
     session.close()
     with pytest.raises(errors.FailedPreconditionError):
         step(x, np.int32(2))
@@ -101,21 +107,19 @@ print(step(np.ones((2, 2), np.float32))[0].tolist())
     assert not list(tmp_path.iterdir())
 
 
-def test_short_runs_keep_the_gil_and_give_the_same_results_and_errors(monkeypatch):
-    """Below HOLD_GIL_BELOW_NS the helper is called through ctypes.PyDLL (the GIL kept): same numbers,
-    same errors, from several threads at once."""
-    monkeypatch.setattr(fastrun, "HOLD_GIL_BELOW_NS", 10**12)
+def test_short_runs_keep_the_gil_and_give_the_same_results_and_errors():
+    """A size class measured under the plan's limit runs with the GIL kept: same numbers, same errors,
+    from several threads at once."""
     session = Session(_graph())
     step = session.make_callable(["x:0", "n:0"], ["reshaped:0", "n_plus_one:0"])
     per_call = session.make_callable(["x:0", "n:0"], ["reshaped:0", "n_plus_one:0"])
     per_call._one_call = None
-    held = step._one_call._run_holding
-    calls = []
-    step._one_call._run_holding = lambda *a: calls.append(1) or held(*a)
+    plan = step._one_call.plan
+    plan.hold_below_ns = 10**12
     x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
     want = per_call(x, np.int32(2))
     step(x, np.int32(2))  # the first run of a feed size is measured with the GIL released
-    assert not calls
+    assert plan.held_runs == 0
 
     def serve() -> None:
         for _ in range(200):
@@ -128,7 +132,7 @@ def test_short_runs_keep_the_gil_and_give_the_same_results_and_errors(monkeypatc
         t.start()
     for t in threads:
         t.join()
-    assert len(calls) == 800
+    assert plan.held_runs == 800
     with pytest.raises(errors.InvalidArgumentError):
         step(x, np.int32(5))
     np.testing.assert_array_equal(step(x, np.int32(6))[0], x.reshape(6, 2))
@@ -139,28 +143,27 @@ def test_graphs_with_ops_that_may_wait_always_release_the_gil():
     g = _graph()
     with g.as_default():
         g.create_op("FIFOQueueV2", [], {"component_types": ["float32"]}, name="queue")
-    session = Session(g)
-    assert session.make_callable(["x:0"], ["double:0"])._one_call._run_holding is None
-    assert Session(_graph()).make_callable(["x:0"], ["double:0"])._one_call._run_holding is not None
+    assert Session(g).make_callable(["x:0"], ["double:0"])._one_call.plan.may_wait
+    assert not Session(_graph()).make_callable(["x:0"], ["double:0"])._one_call.plan.may_wait
 
 
-def test_a_size_class_whose_held_run_ran_long_releases_the_gil_from_then_on(monkeypatch):
+def test_a_size_class_whose_held_run_ran_long_releases_the_gil_from_then_on():
     """The choice is per feed size (powers of two of the bytes fed); a held run a hundred times over the limit
     (a cost that depends on the values) sends its size class back to releasing, for good."""
     session = Session(_graph())
     step = session.make_callable(["x:0"], ["double:0"])._one_call
-    held = step._run_holding
-    calls = []
-    step._run_holding = lambda *a: calls.append(1) or held(*a)
+    plan = step.plan
     small, large = np.ones((1, 3), np.float32), np.ones((64, 3), np.float32)
+    plan.hold_below_ns = 0  # measure only
     step((small,))
     step((large,))
-    assert sorted(step._fastest_ns) == [small.nbytes.bit_length(), large.nbytes.bit_length()]
-    monkeypatch.setattr(fastrun, "HOLD_GIL_BELOW_NS", 1)  # every run now "a hundred times over"
-    step._fastest_ns[small.nbytes.bit_length()] = 0       # ...but this class measured as instant
+    classes = [small.nbytes.bit_length(), large.nbytes.bit_length()]
+    assert [i for i in range(65) if plan.fastest_ns[i]] == classes and plan.held_runs == 0
+    plan.hold_below_ns = 2
+    plan.fastest_ns[classes[0]] = 1  # measured as instant: held, and a run takes far over 100 x 2 ns
     step((small,))
-    assert len(calls) == 1 and step._fastest_ns[small.nbytes.bit_length()] == fastrun.NEVER_HOLD
-    monkeypatch.setattr(fastrun, "HOLD_GIL_BELOW_NS", 10**12)
+    assert plan.held_runs == 1 and plan.fastest_ns[classes[0]] == fastrun.NEVER_HOLD
+    plan.hold_below_ns = 10**12
     step((small,))
     step((large,))
-    assert len(calls) == 2  # the large class holds now; the small one never again
+    assert plan.held_runs == 2  # the large class holds now; the small one never again

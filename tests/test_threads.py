@@ -241,7 +241,7 @@ assert sess.closed
 
 
 def test_concurrent_runs_overlap_inside_tensorflow():
-    """cffi drops the GIL around TF_SessionRun: two threads are inside the C call at the same time."""
+    """A long run releases the GIL around TF_SessionRun: two threads are inside the C call at the same time."""
     run_scenario("""
 from tfkg_graph.graph import Graph
 from tfkg_graph.graph.ops import constants, math
@@ -258,7 +258,7 @@ big = np.ones((400, 400), "float32") / 400
 most, done = [0], threading.Event()
 def watch():
     while not done.is_set():
-        most[0] = max(most[0], sess._runs)
+        most[0] = max(most[0], sess.runs_inside)
 def work():
     for _ in range(30):
         fn(big)

@@ -229,11 +229,11 @@ class ClusterSession(Session):
     def close(self) -> None:
         if self._ptr is not None and not all(_reachable(a) for addrs in self.strategy.cluster.jobs.values()
                                              for a in addrs):
-            self._ptr = None
+            self.forget()
         super().close()
 
     def abandon(self, error: errors.TFError) -> WorkerUnavailableError:
-        self._ptr = None  # never closed: see the class docstring
+        self.forget()  # never closed: see the class docstring
         return WorkerUnavailableError(self.strategy.task_of(str(error)), str(error))
 
 

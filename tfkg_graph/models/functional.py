@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 import weakref
 from typing import Any, Callable, Sequence
 
@@ -18,6 +19,11 @@ from . import keras_structure
 from .runtime import ModelRuntime, TrainSpec
 from .serialization import functional_config, functional_from_config
 from .summary import summary_text
+
+# How many times weights moved into another model's session (shared layers). A runtime whose weights
+# were all its own when this count was last seen needs no new look (ModelRuntime.checked_moves).
+_weight_moves = [0]
+_weight_moves_lock = threading.Lock()  # two models adopting at once must both change the count
 
 
 def serialized(method: Callable) -> Callable:
@@ -206,9 +212,13 @@ class Functional(Layer):
 
     def _ensure_runtime(self, spec: TrainSpec | None = None) -> ModelRuntime:
         runtime = self._runtime
-        if (runtime is not None and (spec is None or runtime.spec is spec)
-                and all(w.runtime is runtime for w in runtime.model_weights)):
-            return runtime  # the common case takes no lock: predictions from many threads
+        if runtime is not None and (spec is None or runtime.spec is spec):  # no lock: predictions from threads
+            moves = _weight_moves[0]
+            if runtime.checked_moves == moves:
+                return runtime
+            if all(w.runtime is runtime for w in runtime.model_weights):
+                runtime.checked_moves = moves
+                return runtime
         with self._lock:
             if self._closed:
                 raise errors.FailedPreconditionError(f"model {self.name!r} is closed")
@@ -256,6 +266,8 @@ class Functional(Layer):
         runtime.write_weights(moved, values)
         for w in self.weights:
             w.runtime, w.pending = runtime, None
+        with _weight_moves_lock:
+            _weight_moves[0] += 1  # after the moves: a check that saw the old count looks again
 
     def _structure_outputs(self, outputs: list[np.ndarray]) -> Any:
         struct = self._outputs_struct

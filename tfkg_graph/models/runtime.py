@@ -91,6 +91,7 @@ class ModelRuntime:
         self.graph = g = Graph(seed=seed)
         weights = model.weights
         self.model_weights = tuple(weights)  # the model's weights when built: a cheap "still mine?" check
+        self.checked_moves = -1  # functional._weight_moves when they were last all in this session
         strategy = getattr(model, "distribute_strategy", None)
         with g.as_default(), g.device(strategy.variable_device if strategy else None):
             self.inputs = [constants.placeholder(kt.dtype, kt.shape, name=name)

@@ -92,25 +92,28 @@ void TF_ServerJoin(TF_Server*, TF_Status*);
 const char* TF_ServerTarget(TF_Server*);
 void TF_DeleteServer(TF_Server*);
 
-/* runtime/fastrun.c: one prepared step in one foreign call */
+/* runtime/fastrun.c: one prepared step in one call from Python */
 typedef struct {
   TF_Tensor* (*allocate)(int, const int64_t*, int, size_t);
   void* (*data)(const TF_Tensor*);
   size_t (*byte_size)(const TF_Tensor*);
+  int (*num_dims)(const TF_Tensor*);
+  int64_t (*dim)(const TF_Tensor*, int);
   void (*delete_tensor)(TF_Tensor*);
   void (*session_run)(TF_Session*, const TF_Buffer*, const TF_Output*, TF_Tensor* const*, int,
       const TF_Output*, TF_Tensor**, int, const TF_Operation* const*, int, TF_Buffer*, TF_Status*);
+  TF_Status* (*new_status)(void);
+  void (*delete_status)(TF_Status*);
   int (*get_code)(const TF_Status*);
+  const char* (*message)(const TF_Status*);
 } tfkg_capi;
 typedef struct {
-  const tfkg_capi* api; const TF_Output* feeds; const int* feed_dtypes; const int* feed_ranks; int n_feeds;
-  const TF_Output* fetches; int n_fetches; TF_Operation* const* targets; int n_targets;
+  const tfkg_capi* api; const TF_Output* feeds; const int* feed_dtypes; const int* feed_ranks;
+  const int64_t* feed_dims; int n_feeds; const TF_Output* fetches; const int* fetch_dtypes; int n_fetches;
+  TF_Operation* const* targets; int n_targets; int may_wait; int64_t hold_below_ns; int64_t held_runs;
+  int64_t fastest_ns[65];
 } tfkg_plan;
-typedef struct {
-  const void** feed_data; const int64_t* feed_dims; const size_t* feed_bytes; void** fetch_data;
-  size_t* fetch_bytes; TF_Tensor** fetch_tensors; TF_Tensor** inputs; TF_Status* status; int64_t run_ns;
-} tfkg_call;
-int tfkg_run(const tfkg_plan*, TF_Session*, tfkg_call*);
+typedef struct { TF_Session* session; int64_t runs; int closing; } tfkg_guard;
 """
 
 

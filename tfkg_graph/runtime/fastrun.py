@@ -1,35 +1,42 @@
-"""One foreign call per prepared step (``fastrun.c``), so a step releases the GIL once instead of ~8 times.
+"""One call per prepared step (``fastrun.c``, a CPython extension), instead of ~8 cffi calls and the Python
+around them.
 
-Through plain cffi a step is ~8 foreign calls (allocate, data, run, status code, byte size, deletes), and
-cffi releases and retakes the GIL around each: several Python threads then hand the GIL back and forth
-instead of overlapping (issue 13), and each call pays cffi's argument conversion (issue 16's per-call
-floor). ``fastrun.c`` does the whole step in C against the TF functions of the library already loaded.
+Through plain cffi a step is ~8 foreign calls (allocate, data, run, status code, byte size, deletes), each
+paying cffi's argument conversion and a GIL release, plus the Python that shapes feeds and fetches: about
+25 µs over a bare ``TF_SessionRun`` for one row (issue 16's per-call floor), and several Python threads
+handing the GIL back and forth instead of overlapping (issue 13). ``fastrun.c`` checks the numpy feeds,
+runs and builds the numpy fetches in C, against the TF functions of the library already loaded.
 
-A run measured to be short keeps the GIL (the helper called through ``ctypes.PyDLL``): for a single-row
-prediction the run takes a few µs, less than handing the GIL to another thread and back, so releasing it
-made two serving threads slower than one (issue 13; docs/design.md "Threads"). Runs that take longer, and
-graphs with ops that may wait on another thread, process or worker, always release it.
+A run measured to be short keeps the GIL: for a single-row prediction the run takes a few µs, less than
+handing the GIL to another thread and back, so releasing it made two serving threads slower than one
+(docs/design.md "Threads"). Runs that take longer, and graphs with ops that may wait on another thread,
+process or worker, always release it.
 
-It is compiled with the system C compiler on first use into a per-user cache, keyed by the source's
-hash, written to a temporary name and renamed into place (safe with several processes at once). Without
-a compiler, or with ``TFKG_FASTRUN=0``, ``available()`` is False and prepared calls keep the pure-cffi
-path: the same results, more foreign calls.
+It is compiled with the system C compiler against this Python's and numpy's headers on first use, into a
+per-user cache keyed by the source, the Python and the numpy it was built for; written to a temporary
+name and renamed into place (safe with several processes at once). Without a compiler or Python's headers,
+or with ``TFKG_FASTRUN=0``, ``available()`` is False and prepared calls keep the pure-cffi path: the same
+results, more foreign calls.
 """
 from __future__ import annotations
 
-import ctypes
 import hashlib
+import importlib.machinery
+import importlib.util
 import os
 import shutil
 import subprocess
+import sys
+import sysconfig
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import errors
+from . import dtypes, errors
 from .feeds import Feed, Fetch, coerce
 from .library import ffi, lib
 
@@ -37,13 +44,15 @@ ENV_SWITCH = "TFKG_FASTRUN"
 ENV_CACHE = "TFKG_CACHE_DIR"
 SOURCE = Path(__file__).with_name("fastrun.c")
 
-# A run whose recent average is shorter than this keeps the GIL (see the module docstring).
+# A feed size class whose fastest run so far is shorter than this keeps the GIL (see the module docstring).
 HOLD_GIL_BELOW_NS = 50_000
 # Op types that may wait for something outside the run: a graph holding one never keeps the GIL.
 MAY_WAIT = ("Queue", "Barrier", "Stage", "Recv", "Send", "Collective", "Iterator", "PyFunc", "Dataset",
             "Accumulator", "Notification")
-
-UNMEASURED, NEVER_HOLD = 1 << 62, 1 << 63  # a size class's fastest run before any, and once it ran long
+# The TF dtypes the helper carries (numpy has them built in; fastrun.c's numpy_type() lists the same).
+CARRIED = frozenset({dtypes.FLOAT, dtypes.DOUBLE, dtypes.INT32, dtypes.UINT8, dtypes.INT16, dtypes.INT8,
+                     dtypes.INT64, dtypes.BOOL, dtypes.UINT16, dtypes.HALF, dtypes.UINT32, dtypes.UINT64})
+NEVER_HOLD = -1  # a size class's table entry once a held run of it ran long (0: not measured yet)
 
 _state: dict[str, Any] = {}
 _load_lock = threading.Lock()
@@ -61,23 +70,32 @@ def _compiler() -> str | None:
     return next((c for c in (os.environ.get("CC"), "cc", "gcc", "clang") if c and shutil.which(c)), None)
 
 
+def _include_dirs() -> list[str] | None:
+    """Python's and numpy's header directories, or None when Python's headers are not installed."""
+    python = sysconfig.get_paths()["include"]
+    if not os.path.exists(os.path.join(python, "Python.h")):
+        return None
+    return [python, np.get_include()]
+
+
 def build(directory: Path | None = None) -> Path | None:
-    """The compiled helper's path, compiling it if this source has not been compiled yet; None when no
-    C compiler is available or compiling fails."""
+    """The compiled helper's path, compiling it if this source has not been compiled for this Python and
+    numpy yet; None when no C compiler or no Python headers are available, or compiling fails."""
     source = SOURCE.read_bytes()
+    abi = f"{sys.version}|{sysconfig.get_config_var('EXT_SUFFIX')}|{np.__version__}".encode()
     directory = directory or cache_dir()
-    target = directory / f"fastrun-{hashlib.sha256(source).hexdigest()[:16]}.so"
+    target = directory / f"fastrun-{hashlib.sha256(source + abi).hexdigest()[:16]}.so"
     if target.exists():
         return target
-    compiler = _compiler()
-    if compiler is None:
+    compiler, includes = _compiler(), _include_dirs()
+    if compiler is None or includes is None:
         return None
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, partial = tempfile.mkstemp(suffix=".so", dir=directory)
         os.close(fd)
-        done = subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-std=c99", str(SOURCE), "-o", partial],
-                              capture_output=True, timeout=120)
+        done = subprocess.run([compiler, "-O2", "-shared", "-fPIC", *(f"-I{d}" for d in includes), str(SOURCE),
+                               "-o", partial], capture_output=True, timeout=120)
         if done.returncode:
             os.unlink(partial)
             return None
@@ -92,155 +110,104 @@ def available() -> bool:
     if "api" not in _state:
         with _load_lock:
             if "api" not in _state:
-                _state["helper"], _state["api"], _state["holding"] = _load()
+                _state["module"], _state["api"] = _load()
     return _state["api"] is not None
 
 
-def _load() -> tuple[Any, Any, Any]:
+def _load() -> tuple[Any, Any]:
     if os.environ.get(ENV_SWITCH, "1") == "0":
-        return None, None, None
+        return None, None
     path = build()
     if path is None:
-        return None, None, None
-    helper = ffi.dlopen(str(path))
-    holding = ctypes.PyDLL(str(path)).tfkg_run  # PyDLL: the call keeps the GIL
-    holding.argtypes, holding.restype = (ctypes.c_void_p,) * 3, ctypes.c_int
+        return None, None
+    loader = importlib.machinery.ExtensionFileLoader("_fastrun_ext", str(path))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(
+        "_fastrun_ext", str(path), loader=loader))
+    loader.exec_module(module)
     L = lib()
     api = ffi.new("tfkg_capi*")
-    api.allocate = ffi.addressof(L, "TF_AllocateTensor")
-    api.data = ffi.addressof(L, "TF_TensorData")
-    api.byte_size = ffi.addressof(L, "TF_TensorByteSize")
-    api.delete_tensor = ffi.addressof(L, "TF_DeleteTensor")
-    api.session_run = ffi.addressof(L, "TF_SessionRun")
-    api.get_code = ffi.addressof(L, "TF_GetCode")
-    return helper, api, holding
+    for field, name in (("allocate", "TF_AllocateTensor"), ("data", "TF_TensorData"),
+                        ("byte_size", "TF_TensorByteSize"), ("num_dims", "TF_NumDims"), ("dim", "TF_Dim"),
+                        ("delete_tensor", "TF_DeleteTensor"), ("session_run", "TF_SessionRun"),
+                        ("new_status", "TF_NewStatus"), ("delete_status", "TF_DeleteStatus"),
+                        ("get_code", "TF_GetCode"), ("message", "TF_Message")):
+        setattr(api, field, ffi.addressof(L, name))
+    return module, api
 
 
 class Step:
-    """A prepared call's one-foreign-call path: fixed feeds, fetches and targets as the C helper reads
-    them, and a free list of per-call buffers (one per concurrent caller; pop/append are atomic)."""
+    """A prepared call's one-call path: fixed feeds, fetches and targets as the helper reads them (the
+    plan), and the plan's GIL table: per feed-size class (bit length of the bytes fed), the fastest run
+    so far. The fastest, not an average: other threads' runs only ever slow a run down, so the minimum is
+    the work itself. A class starts unmeasured (released)."""
 
     def __init__(self, session: Any, feeds: list[Feed], fetches: list[Fetch], ports: tuple[Any, Any, Any],
                  counts: tuple[int, int, int]):
         available()
-        self.session, self.feeds, self.fetches = session, feeds, fetches
-        self._run = _state["helper"].tfkg_run
-        ranks = [feed.rank for feed in feeds]
-        self._dims_at = [sum(ranks[:i]) for i in range(len(ranks))]
-        self._n_dims = sum(ranks)
-        self._arrays = (ffi.new("int[]", [feed.dtype for feed in feeds] or [0]), ffi.new("int[]", ranks or [0]))
+        self.session, self.feeds = session, feeds
+        self._run, self._accepts = _state["module"].run, _state["module"].accepts
+        static_dims = [-1 if d is None else d for feed in feeds for d in feed.spec.shape]
+        self._arrays = (ffi.new("int[]", [feed.dtype for feed in feeds] or [0]),
+                        ffi.new("int[]", [feed.rank for feed in feeds] or [0]),
+                        ffi.new("int64_t[]", static_dims or [0]),
+                        ffi.new("int[]", [fetch.dtype for fetch in fetches] or [0]))
         self._ports = ports
-        self._plan = ffi.new("tfkg_plan*", {
-            "api": _state["api"], "feeds": ports[0], "feed_dtypes": self._arrays[0],
-            "feed_ranks": self._arrays[1], "n_feeds": counts[0], "fetches": ports[1], "n_fetches": counts[1],
-            "targets": ports[2], "n_targets": counts[2]})
-        self._spare: list[CallBuffers] = []
-        self._plan_address = _address(self._plan)
-        # None: always release the GIL. Otherwise the helper called with the GIL kept, for feeds of a size
-        # class (total bytes, by powers of two) whose fastest run so far took under HOLD_GIL_BELOW_NS.
-        # The fastest run, not an average: other threads' runs only ever slow a run down, so the minimum
-        # is the work itself. A size class starts unmeasured (released), and one whose held run took a hundred
-        # times the limit (5 ms: a graph whose cost depends on the values) is released from then on. Threads
-        # race harmlessly on the table: a lost update only delays the choice.
         may_wait = bool(session.target) or any(
             kind in op for op in session.graph.op_types() for kind in MAY_WAIT)
-        self._run_holding = None if may_wait else _state["holding"]
-        self._fastest_ns: dict[int, int] = {}
-        self._session_ptr: tuple[Any, int] = (None, 0)
+        self.plan = ffi.new("tfkg_plan*", {
+            "api": _state["api"], "feeds": ports[0], "feed_dtypes": self._arrays[0],
+            "feed_ranks": self._arrays[1], "feed_dims": self._arrays[2], "n_feeds": counts[0],
+            "fetches": ports[1], "fetch_dtypes": self._arrays[3], "n_fetches": counts[1],
+            "targets": ports[2], "n_targets": counts[2], "may_wait": may_wait,
+            "hold_below_ns": HOLD_GIL_BELOW_NS})
+        self._plan_address = _address(self.plan)
+        self._guard_address = session.guard.address
 
     @staticmethod
-    def supports(feeds: list[Feed]) -> bool:
-        """Numeric feeds of known rank (strings and unknown ranks take the general path)."""
-        return available() and all(feed.np_dtype is not None and feed.rank is not None for feed in feeds)
+    def supports(feeds: list[Feed], fetches: list[Fetch]) -> bool:
+        """Feeds of known rank and feeds and fetches of the dtypes numpy has built in (strings, bfloat16
+        and unknown ranks take the general path)."""
+        return available() and all(feed.dtype in CARRIED and feed.rank is not None for feed in feeds) and all(
+            fetch.dtype in CARRIED for fetch in fetches)
+
+    def accepts(self, values: tuple[Any, ...]) -> bool:
+        """True when every value goes to TF as it is (exact ndarray, dtype, native byte order, C order,
+        shape), checked in C."""
+        return self._accepts(self._plan_address, values)
 
     def __call__(self, values: tuple[Any, ...]) -> list[np.ndarray]:
-        try:
-            buffers = self._spare.pop()
-        except IndexError:
-            buffers = CallBuffers(len(self.feeds), len(self.fetches), self._n_dims)
-        keep = []  # the arrays and cffi views whose memory the helper reads or writes
-        rows, total_bytes = None, 0
-        try:
-            data, dims, nbytes = buffers.feed_data, buffers.feed_dims, buffers.feed_bytes
-            for i, feed in enumerate(self.feeds):
-                value = values[i]
-                if not feed.accepts(value):
-                    value = np.asarray(coerce(feed.spec, value), order="C")  # keeps 0-d arrays 0-d
-                view = ffi.from_buffer(value)
-                keep.append(view)
-                data[i] = view
-                at = self._dims_at[i]
-                dims[at:at + feed.rank] = value.shape
-                nbytes[i] = value.nbytes
-                total_bytes += value.nbytes
-                if rows is None and value.ndim:
-                    rows = value.shape[0]
-            outs = []
-            for i, fetch in enumerate(self.fetches):
-                shape = fetch.expected_shape(rows)
-                if shape is None:
-                    buffers.fetch_data[i] = ffi.NULL
-                    outs.append(None)
-                    continue
-                out = np.empty(shape, fetch.np_dtype)
-                view = ffi.from_buffer(out)  # writable: np.empty made it
-                keep.append(view)
-                buffers.fetch_data[i] = view
-                buffers.fetch_bytes[i] = out.nbytes
-                outs.append(out)
-            session = self.session
-            ptr = session.enter_run()
-            try:
-                size_class = total_bytes.bit_length()
-                fastest = self._fastest_ns.get(size_class, UNMEASURED)
-                hold = fastest < HOLD_GIL_BELOW_NS and self._run_holding is not None
-                if hold:
-                    if self._session_ptr[0] is not ptr:
-                        self._session_ptr = (ptr, _address(ptr))
-                    code = self._run_holding(self._plan_address, self._session_ptr[1], buffers.address)
-                else:
-                    code = self._run(self._plan, ptr, buffers.ptr)
-                took = buffers.ptr.run_ns  # measured in C: a GIL hand-over right after the call is not in it
-                if hold and took > 100 * HOLD_GIL_BELOW_NS:
-                    self._fastest_ns[size_class] = NEVER_HOLD
-                elif took < fastest < NEVER_HOLD:
-                    self._fastest_ns[size_class] = took
-            finally:
-                session.exit_run()
-            if code == ALLOCATION_FAILED:
-                raise errors.ResourceExhaustedError("could not allocate a feed tensor")
-            if code:
-                buffers.status.check()
-            handed_back = buffers.fetch_tensors
-            return [outs[i] if handed_back[i] == ffi.NULL else fetch.read(handed_back[i])
-                    for i, fetch in enumerate(self.fetches)]
-        finally:
-            self._spare.append(buffers)
+        got = self._run(self._plan_address, self._guard_address, values)
+        if got is None:  # a value to convert first (dtype, order, a list): convert, or raise why not
+            got = self._run(self._plan_address, self._guard_address, tuple(
+                np.asarray(coerce(feed.spec, value), order="C") for feed, value in zip(self.feeds, values)))
+            if got is None:
+                raise errors.InvalidArgumentError("a feed value could not be converted to its placeholder")
+        if type(got) is tuple:
+            code, message = got
+            raise errors.BY_CODE.get(code, errors.UnknownError)(message)
+        return got
 
 
-ALLOCATION_FAILED = -1
+class Guard:
+    """The session pointer and run count that one-call steps read and update in C (atomically, with no
+    lock): ``close()`` stops new runs and waits for the ones inside to return before freeing the session."""
 
+    def __init__(self, session_ptr: Any):
+        available()
+        self._struct = ffi.new("tfkg_guard*", {"session": session_ptr})
+        self.address = _address(self._struct)
 
-class CallBuffers:
-    """The per-call arrays that one call at a time fills and the helper reads."""
+    def stop_runs(self) -> None:
+        """No run enters from now on (runs already inside go on)."""
+        _state["module"].stop_runs(self.address)
 
-    __slots__ = ("feed_data", "feed_dims", "feed_bytes", "fetch_data", "fetch_bytes", "fetch_tensors",
-                 "status", "ptr", "address", "_inputs")
+    def runs_inside(self) -> int:
+        return _state["module"].runs_inside(self.address)
 
-    def __init__(self, n_feeds: int, n_fetches: int, n_dims: int):
-        self.feed_data = ffi.new("void*[]", max(n_feeds, 1))
-        self.feed_dims = ffi.new("int64_t[]", max(n_dims, 1))
-        self.feed_bytes = ffi.new("size_t[]", max(n_feeds, 1))
-        self.fetch_data = ffi.new("void*[]", max(n_fetches, 1))
-        self.fetch_bytes = ffi.new("size_t[]", max(n_fetches, 1))
-        self.fetch_tensors = ffi.new("TF_Tensor*[]", max(n_fetches, 1))
-        self._inputs = ffi.new("TF_Tensor*[]", max(n_feeds, 1))
-        self.status = errors.Status(lib(), ffi)
-        self.ptr = ffi.new("tfkg_call*", {
-            "feed_data": self.feed_data, "feed_dims": self.feed_dims, "feed_bytes": self.feed_bytes,
-            "fetch_data": self.fetch_data, "fetch_bytes": self.fetch_bytes, "fetch_tensors": self.fetch_tensors,
-            "inputs": self._inputs, "status": self.status.ptr})
-        self.address = _address(self.ptr)
+    def wait_for_runs(self) -> None:
+        """Returns once the runs inside have returned (after TF_CloseSession cancelled them: soon)."""
+        while self.runs_inside():
+            time.sleep(0.001)
 
 
 def _address(pointer: Any) -> int:

@@ -82,9 +82,10 @@ class Fetch:
     """Reads one fetched TF_Tensor into numpy (and deletes it), skipping the C calls for dims that
     the static shape already tells."""
 
-    __slots__ = ("np_dtype", "shape", "tail", "row_bytes")
+    __slots__ = ("dtype", "np_dtype", "shape", "tail", "row_bytes")
 
     def __init__(self, spec: FeedSpec):
+        self.dtype = spec.dtype
         plain = spec.dtype not in (dtypes.STRING, dtypes.RESOURCE, dtypes.VARIANT)
         self.np_dtype = dtypes.to_numpy(spec.dtype) if plain else None
         shape = spec.shape if plain else None
@@ -94,15 +95,6 @@ class Fetch:
         if shape and shape[0] is None and None not in shape[1:]:
             self.tail = tuple(shape[1:])
             self.row_bytes = int(np.prod(self.tail, dtype=np.int64)) * self.np_dtype.itemsize
-
-    def expected_shape(self, rows: int | None) -> tuple[int, ...] | None:
-        """The shape this fetch will most likely have, so a step can copy it straight into numpy: the
-        static shape, or ``rows`` (the first feed's batch size) rows of a known row shape."""
-        if self.shape is not None:
-            return self.shape
-        if self.row_bytes and rows is not None:
-            return (rows,) + self.tail
-        return None
 
     def read(self, t: Any) -> np.ndarray:
         if self.shape is not None:

@@ -192,6 +192,8 @@ class Session:
             _ptr = L.TF_NewSession(self.graph.ptr, _session_options(target, self.config), status.ptr)
             status.check("creating session")
         self._ptr = _ptr
+        # the one-call steps' view of the session (fastrun.c counts their runs); None without the helper
+        self.guard = fastrun.Guard(_ptr) if fastrun.available() else None
         self.target = target
         self._specs: dict[str, FeedSpec] = {}
         self._runs = 0  # runs inside TF_SessionRun now; close() waits for them
@@ -255,6 +257,11 @@ class Session:
         return out
 
     @property
+    def runs_inside(self) -> int:
+        """How many runs are inside TF_SessionRun now (one-call steps and the others)."""
+        return self._runs + (self.guard.runs_inside() if self.guard is not None else 0)
+
+    @property
     def closed(self) -> bool:
         return self._ptr is None or self._closing
 
@@ -285,13 +292,25 @@ class Session:
             ptr = self._ptr
         L = lib()
         status = errors.Status(L, ffi)
+        if self.guard is not None:
+            self.guard.stop_runs()
         L.TF_CloseSession(ptr, status.ptr)  # cancels running steps: they return with an error
+        if self.guard is not None:
+            self.guard.wait_for_runs()
         with self._state:
             self._state.wait_for(lambda: not self._runs)
             L.TF_DeleteSession(ptr, status.ptr)
             self._ptr = None
             self._state.notify_all()
         status.check("closing session")
+
+    def forget(self) -> None:
+        """No run enters from now on, and the C session is left as it is, never freed: for a distributed
+        session whose task died, where TF_CloseSession would block (distribute.ClusterSession)."""
+        with self._mutex:
+            self._ptr = None
+        if self.guard is not None:
+            self.guard.stop_runs()
 
     def __enter__(self) -> "Session":
         return self
@@ -329,11 +348,13 @@ class Callable:
         self._spare: list[tuple[Any, Any, errors.Status]] = []  # per-call buffers, reused; pop/append are atomic
         self._one_call = fastrun.Step(session, self._feed_info, self._fetch_info,
                                       (self._feeds, self._fetches, self._targets), self._counts) \
-            if fastrun.Step.supports(self._feed_info) else None
+            if fastrun.Step.supports(self._feed_info, self._fetch_info) else None
 
     def accepts(self, *values: Any) -> bool:
         """True when every value can be fed as it is (right dtype, C order, shape): callers may skip
         their own conversions."""
+        if self._one_call is not None:
+            return self._one_call.accepts(values)
         return len(values) == len(self._feed_info) and all(
             feed.np_dtype is not None and feed.accepts(value) for feed, value in zip(self._feed_info, values))
 
@@ -347,11 +368,11 @@ class Callable:
                     errors.Status(lib(), ffi))
 
     def __call__(self, *values: Any) -> list[np.ndarray]:
+        if self._one_call is not None:  # it checks the number of values itself
+            return self._one_call(values)
         n_in, n_out, n_targets = self._counts
         if len(values) != n_in:
             raise TypeError(f"expected {n_in} feed value(s), got {len(values)}")
-        if self._one_call is not None:
-            return self._one_call(values)
         L = lib()
         buffers = self._buffers()
         inputs, outputs, status = buffers
