@@ -167,3 +167,27 @@ def test_a_size_class_whose_held_run_ran_long_releases_the_gil_from_then_on():
     step((small,))
     step((large,))
     assert plan.held_runs == 2  # the large class holds now; the small one never again
+
+
+def test_without_python_headers_prepared_calls_take_the_per_call_path(tmp_path):
+    """A machine with a compiler but no Python headers (no python3-dev): no build, same results."""
+    script = """
+import numpy as np
+from tfkg_graph.runtime import fastrun
+fastrun._include_dirs = lambda: None
+from tfkg_graph.graph import Graph, math, placeholder
+from tfkg_graph.runtime import Session
+g = Graph()
+with g.as_default():
+    math.multiply(placeholder("float32", [None, 2], name="x"), 3.0, name="y")
+session = Session(g)
+step = session.make_callable(["x:0"], ["y:0"])
+assert not fastrun.available() and step._one_call is None and session.guard is None
+print(step(np.ones((2, 2), np.float32))[0].tolist())
+session.close()
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "TFKG_CACHE_DIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[[3.0, 3.0], [3.0, 3.0]]"
+    assert not list(tmp_path.iterdir())

@@ -4,7 +4,8 @@ The script runs in a fresh working directory holding the stand-in data (``_offli
 ``KERAS_HOME`` pointing at the stand-in Keras cache, and with a headless matplotlib shim when matplotlib is
 missing. ``--keras`` runs the same file with Keras instead: every line marked ``# CORPUS-IMPORT: <original>``
 is put back to its original (the data and epoch changes stay, so both sides see the same data), and Keras'
-dataset download check is told to accept the stand-in files. At the end one line
+dataset download check is told to accept the stand-in files. Both sides are seeded before the script
+runs (``seed_everything``). At the end one line
 ``CORPUS_RESULT {json}`` reports the script's final numbers (``score``, the last ``history`` entries ...)
 for comparisons.
 """
@@ -19,6 +20,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SEED = 0
 IMPORT_MARK = re.compile(r"^(?P<indent>\s*)\S.*#\s*CORPUS-IMPORT:\s*(?P<original>.+?)\s*$")
 
 
@@ -47,6 +49,17 @@ def summary(namespace: dict) -> dict:
     return result
 
 
+def seed_everything(with_keras: bool) -> None:
+    """Seeds the side that runs (the published scripts mostly do not), so a run's numbers are the same every
+    time and a comparison between the two sides is not a draw."""
+    if with_keras:
+        import keras
+        keras.utils.set_random_seed(SEED)
+    else:
+        from tfkg_graph import utils
+        utils.set_random_seed(SEED)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("example", help="path under examples/keras_io, e.g. vision/mnist_convnet.py")
@@ -66,6 +79,7 @@ def main() -> int:
         from keras.src.utils import file_utils
         file_utils.validate_file = lambda *a, **k: True  # the stand-ins are not the published files
     os.chdir(workdir)
+    seed_everything(args.keras)
     namespace = {"__name__": "__main__", "__file__": path}
     exec(compile(source_for(path, args.keras), path, "exec"), namespace)
     print("CORPUS_RESULT " + json.dumps(summary(namespace)))
