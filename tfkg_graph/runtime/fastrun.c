@@ -106,6 +106,18 @@ static int acceptable(PyObject *value, int dtype, int rank, const int64_t *dims)
   return 1;
 }
 
+/* True when every value of the tuple (one per feed) is acceptable; adds their bytes to *total_bytes. */
+static int all_acceptable(const tfkg_plan *plan, PyObject *values, uint64_t *total_bytes) {
+  const int64_t *dims = plan->feed_dims;
+  for (int i = 0; i < plan->n_feeds; i++) {
+    PyObject *value = PyTuple_GET_ITEM(values, i);
+    if (!acceptable(value, plan->feed_dtypes[i], plan->feed_ranks[i], dims)) return 0;
+    *total_bytes += (uint64_t)PyArray_NBYTES((PyArrayObject *)value);
+    dims += plan->feed_ranks[i];
+  }
+  return 1;
+}
+
 static int64_t now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -187,13 +199,7 @@ static PyObject *run(PyObject *module, PyObject *const *args, Py_ssize_t nargs) 
     return NULL;
   }
   uint64_t total_bytes = 0;
-  const int64_t *dims = plan->feed_dims;
-  for (int i = 0; i < n_feeds; i++) {
-    PyObject *value = PyTuple_GET_ITEM(values, i);
-    if (!acceptable(value, plan->feed_dtypes[i], plan->feed_ranks[i], dims)) Py_RETURN_NONE;
-    total_bytes += (uint64_t)PyArray_NBYTES((PyArrayObject *)value);
-    dims += plan->feed_ranks[i];
-  }
+  if (!all_acceptable(plan, values, &total_bytes)) Py_RETURN_NONE;
   TF_Tensor *inputs[n_feeds > 0 ? n_feeds : 1], *outputs[n_fetches > 0 ? n_fetches : 1];
   for (int i = 0; i < n_feeds; i++) {
     PyArrayObject *array = (PyArrayObject *)PyTuple_GET_ITEM(values, i);
@@ -257,14 +263,8 @@ static PyObject *accepts(PyObject *module, PyObject *const *args, Py_ssize_t nar
   }
   const tfkg_plan *plan = (const tfkg_plan *)PyLong_AsVoidPtr(args[0]);
   if (PyErr_Occurred()) return NULL;
-  if (PyTuple_GET_SIZE(args[1]) != plan->n_feeds) Py_RETURN_FALSE;
-  const int64_t *dims = plan->feed_dims;
-  for (int i = 0; i < plan->n_feeds; i++) {
-    if (!acceptable(PyTuple_GET_ITEM(args[1], i), plan->feed_dtypes[i], plan->feed_ranks[i], dims))
-      Py_RETURN_FALSE;
-    dims += plan->feed_ranks[i];
-  }
-  Py_RETURN_TRUE;
+  uint64_t total_bytes = 0;
+  return PyBool_FromLong(PyTuple_GET_SIZE(args[1]) == plan->n_feeds && all_acceptable(plan, args[1], &total_bytes));
 }
 
 /* stop_runs(guard_address): no run enters the session after this. */
