@@ -143,15 +143,14 @@ class Step:
 
     def __init__(self, session: Any, feeds: list[Feed], fetches: list[Fetch], ports: tuple[Any, Any, Any],
                  counts: tuple[int, int, int]):
-        available()
-        self.session, self.feeds = session, feeds
+        self.feeds = feeds
         self._run, self._accepts = _state["module"].run, _state["module"].accepts
         static_dims = [-1 if d is None else d for feed in feeds for d in feed.spec.shape]
         self._arrays = (ffi.new("int[]", [feed.dtype for feed in feeds] or [0]),
                         ffi.new("int[]", [feed.rank for feed in feeds] or [0]),
                         ffi.new("int64_t[]", static_dims or [0]),
                         ffi.new("int[]", [fetch.dtype for fetch in fetches] or [0]))
-        self._ports = ports
+        self._ports = ports  # the plan points into these arrays and the ones above: kept alive with it
         may_wait = bool(session.target) or any(
             kind in op for op in session.graph.op_types() for kind in MAY_WAIT)
         self.plan = ffi.new("tfkg_plan*", {
@@ -161,7 +160,8 @@ class Step:
             "targets": ports[2], "n_targets": counts[2], "may_wait": may_wait,
             "hold_below_ns": HOLD_GIL_BELOW_NS})
         self._plan_address = _address(self.plan)
-        self._guard_address = session.guard.address
+        self._guard = session.guard  # kept: its C struct must outlive every run of this step
+        self._guard_address = self._guard.address
 
     @staticmethod
     def supports(feeds: list[Feed], fetches: list[Fetch]) -> bool:
@@ -190,10 +190,10 @@ class Step:
 
 class Guard:
     """The session pointer and run count that one-call steps read and update in C (atomically, with no
-    lock): ``close()`` stops new runs and waits for the ones inside to return before freeing the session."""
+    lock): ``close()`` stops new runs and waits for the ones inside to return before freeing the session.
+    Made only when ``available()``."""
 
     def __init__(self, session_ptr: Any):
-        available()
         self._struct = ffi.new("tfkg_guard*", {"session": session_ptr})
         self.address = _address(self._struct)
 
